@@ -1,0 +1,121 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+)
+
+// config is every setting of lrs, read from flags and LRS_* environment variables.
+type config struct {
+	Addr            string
+	DatabaseURL     string
+	CaliperPath     string
+	MaxBody         byteSize
+	Migrate         bool
+	AcceptBareToken bool
+	LogFormat       string
+	LogLevel        string
+}
+
+// envName is the environment variable behind a flag: --max-body → LRS_MAX_BODY.
+func envName(flagName string) string {
+	return "LRS_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// parseFlags parses args; a flag not given takes its LRS_* variable, then its default.
+func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] {
+			return
+		}
+		if v := getenv(envName(f.Name)); v != "" {
+			if err := fs.Set(f.Name, v); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", envName(f.Name), err))
+			}
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// databaseFlags registers the flags every database command shares.
+func (c *config) databaseFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.DatabaseURL, "database-url", "", "PostgreSQL URL, e.g. postgres://user:pass@localhost:5432/lrs")
+	fs.StringVar(&c.LogFormat, "log-format", "json", "log format: json or text")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+}
+
+func (c *config) serveFlags(fs *flag.FlagSet) {
+	c.databaseFlags(fs)
+	c.MaxBody = 5 << 20
+	fs.StringVar(&c.Addr, "addr", ":8080", "address to listen on")
+	fs.StringVar(&c.CaliperPath, "caliper-path", "/caliper", "URL path of the Caliper endpoint")
+	fs.Var(&c.MaxBody, "max-body", "largest accepted request body (bytes, or with KiB/MiB suffix)")
+	fs.BoolVar(&c.Migrate, "migrate", false, "apply pending database migrations at start")
+	fs.BoolVar(&c.AcceptBareToken, "accept-bare-token", false, "accept an Authorization header holding the token without \"Bearer \" (caliper-java does this)")
+}
+
+// validate checks the settings; errors name the flag and variable to fix.
+func (c *config) validate(serving bool) error {
+	var errs []error
+	if c.DatabaseURL == "" {
+		errs = append(errs, errors.New("--database-url (LRS_DATABASE_URL) is required: a postgres:// URL"))
+	} else if !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		errs = append(errs, errors.New("--database-url (LRS_DATABASE_URL) must be a postgres:// or postgresql:// URL"))
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		errs = append(errs, fmt.Errorf("--log-format (LRS_LOG_FORMAT) must be json or text, got %q", c.LogFormat))
+	}
+	if _, err := c.level(); err != nil {
+		errs = append(errs, fmt.Errorf("--log-level (LRS_LOG_LEVEL): %w", err))
+	}
+	if serving {
+		if !strings.HasPrefix(c.CaliperPath, "/") {
+			errs = append(errs, fmt.Errorf("--caliper-path (LRS_CALIPER_PATH) must start with /, got %q", c.CaliperPath))
+		}
+		if c.MaxBody < 1024 {
+			errs = append(errs, errors.New("--max-body (LRS_MAX_BODY) must be at least 1KiB"))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (c *config) level() (slog.Level, error) {
+	var l slog.Level
+	err := l.UnmarshalText([]byte(c.LogLevel))
+	return l, err
+}
+
+// byteSize is a flag value in bytes that also takes KiB, MiB and GiB (and KB, MB, GB as powers of 1024).
+type byteSize int64
+
+func (b *byteSize) String() string { return strconv.FormatInt(int64(*b), 10) }
+
+func (b *byteSize) Set(s string) error {
+	s = strings.TrimSpace(s)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1 << 10}, {"MB", 1 << 20}, {"GB", 1 << 30}, {"B", 1}} {
+		if rest, ok := strings.CutSuffix(s, u.suffix); ok {
+			s, mult = strings.TrimSpace(rest), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return fmt.Errorf("invalid size %q: want bytes, or a number with KiB, MiB or GiB", s)
+	}
+	*b = byteSize(n * mult)
+	return nil
+}

@@ -1,0 +1,97 @@
+// Command lrs is a Caliper endpoint and learning record store.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "lrs:", err)
+		}
+		os.Exit(exitCode(err))
+	}
+}
+
+// exitCodeError carries a specific process exit status.
+type exitCodeError struct {
+	code int
+	err  error
+}
+
+func (e *exitCodeError) Error() string { return e.err.Error() }
+func (e *exitCodeError) Unwrap() error { return e.err }
+
+func exitCode(err error) int {
+	var ec *exitCodeError
+	if errors.As(err, &ec) {
+		return ec.code
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 1
+}
+
+const usage = `lrs: a Caliper endpoint and learning record store
+
+Usage:
+  lrs serve [flags]                 run the HTTP server
+  lrs migrate up|down|version|force N [flags]
+                                    manage the database schema
+  lrs keys create --tenant NAME --scopes write,read,admin [--label TEXT]
+  lrs keys list
+  lrs keys revoke ID
+
+Every flag can also be set as an LRS_* environment variable:
+--database-url is LRS_DATABASE_URL. Run 'lrs COMMAND -h' for a command's flags.
+`
+
+// run is the whole program; tests call it as main does.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return &exitCodeError{code: 2, err: errors.New("no command given")}
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return runServe(ctx, rest, getenv, stderr)
+	case "migrate":
+		return runMigrate(ctx, rest, getenv, stdout, stderr)
+	case "keys":
+		return runKeys(ctx, rest, getenv, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return &exitCodeError{code: 2, err: fmt.Errorf("unknown command %q", cmd)}
+}
+
+func newLogger(cfg *config, w io.Writer) *slog.Logger {
+	level, _ := cfg.level()
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("lrs "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}

@@ -1,0 +1,223 @@
+// Package ingest is the write path: it decodes Caliper envelopes, validates
+// their items and hands them to a store as one atomic batch.
+package ingest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+
+	"github.com/google/uuid"
+
+	"github.com/lrs-dev/lrs/store"
+)
+
+// Store is what ingest needs of a backend.
+type Store interface {
+	SaveEnvelope(ctx context.Context, env *store.Envelope) (store.SaveResult, error)
+}
+
+// Service ingests envelopes into a Store.
+type Service struct {
+	store     Store
+	validator *Validator
+}
+
+// NewService returns a Service writing to st.
+func NewService(st Store, v *Validator) *Service {
+	return &Service{store: st, validator: v}
+}
+
+// Source says on whose behalf an envelope is stored.
+type Source struct {
+	TenantID int64
+	APIKeyID int64
+}
+
+// Result is what ingesting an envelope did.
+type Result = store.SaveResult
+
+// Ingest decodes, validates and stores one envelope body. It returns *Error
+// for a refused envelope (malformed, unsupported version, conflicting ids);
+// any other error means the store failed and nothing was acknowledged.
+func (s *Service) Ingest(ctx context.Context, src Source, body []byte) (Result, error) {
+	env, err := DecodeEnvelope(body)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := s.validator.Validate(env); err != nil {
+		return Result{}, err
+	}
+	batch, index, inBatchDups, err := buildBatch(src, env)
+	if err != nil {
+		return Result{}, err
+	}
+	res, err := s.store.SaveEnvelope(ctx, batch)
+	var conflict *store.ConflictError
+	if errors.As(err, &conflict) {
+		var r report
+		for _, id := range conflict.IDs {
+			i := index[id]
+			r.add(i, itemPath(i)+".id", "event urn:uuid:%s is already stored with different content", id)
+		}
+		return Result{}, r.err(KindConflict)
+	}
+	if err != nil {
+		return Result{}, fmt.Errorf("store envelope: %w", err)
+	}
+	res.Duplicates += inBatchDups
+	return res, nil
+}
+
+// buildBatch turns validated items into store rows. An event repeated within
+// the envelope is kept once if identical and is a conflict otherwise. index
+// maps each event id to its first position in data.
+func buildBatch(src Source, env *Envelope) (*store.Envelope, map[uuid.UUID]int, int, error) {
+	batch := &store.Envelope{
+		TenantID:    src.TenantID,
+		APIKeyID:    src.APIKeyID,
+		Sensor:      env.Sensor,
+		SendTime:    env.SendTime,
+		DataVersion: env.DataVersion,
+		ItemCount:   len(env.Items),
+	}
+	index := make(map[uuid.UUID]int, len(env.Items))
+	entityAt := map[string]int{}
+	dups := 0
+	var r report
+	for i, it := range env.Items {
+		switch doc := it.Doc.(type) {
+		case string:
+			batch.Entities = upsertEntity(batch.Entities, entityAt, store.Entity{ID: doc, Data: it.Raw})
+		case map[string]any:
+			if !isEvent(doc) {
+				typ, _ := doc["type"].(string)
+				id, _ := doc["id"].(string)
+				batch.Entities = upsertEntity(batch.Entities, entityAt, store.Entity{ID: id, Type: typ, Data: it.Raw})
+				continue
+			}
+			ev, err := eventRow(doc, it.Raw)
+			if err != nil {
+				r.add(i, itemPath(i), "%v", err)
+				continue
+			}
+			if first, seen := index[ev.ID]; seen {
+				if !equalJSON(env.Items[first].Doc, doc) {
+					r.add(i, itemPath(i)+".id", "event urn:uuid:%s appears twice in this envelope with different content (also at data[%d])", ev.ID, first)
+				} else {
+					dups++
+				}
+				continue
+			}
+			index[ev.ID] = i
+			batch.Events = append(batch.Events, ev)
+		}
+	}
+	if err := r.err(KindConflict); err != nil {
+		return nil, nil, 0, err
+	}
+	return batch, index, dups, nil
+}
+
+// upsertEntity keeps one row per entity id, the last full description winning
+// (a bare IRI never replaces a description), as the store does across envelopes.
+func upsertEntity(rows []store.Entity, at map[string]int, e store.Entity) []store.Entity {
+	i, seen := at[e.ID]
+	if !seen {
+		at[e.ID] = len(rows)
+		return append(rows, e)
+	}
+	if e.Type != "" {
+		rows[i] = e
+	}
+	return rows
+}
+
+func eventRow(doc map[string]any, raw []byte) (store.Event, error) {
+	id, err := parseEventID(doc["id"].(string))
+	if err != nil {
+		return store.Event{}, err
+	}
+	t, err := ParseDateTime(doc["eventTime"].(string))
+	if err != nil {
+		return store.Event{}, err
+	}
+	ev := store.Event{
+		ID:        id,
+		Type:      stringOf(doc["type"]),
+		Action:    stringOf(doc["action"]),
+		ActorID:   refID(doc["actor"]),
+		ObjectID:  refID(doc["object"]),
+		GroupID:   refID(doc["group"]),
+		SessionID: refID(doc["session"]),
+		EdAppID:   refID(doc["edApp"]),
+		Profile:   stringOf(doc["profile"]),
+		EventTime: t,
+		Data:      raw,
+	}
+	if obj, ok := doc["object"].(map[string]any); ok {
+		ev.ObjectType = stringOf(obj["type"])
+	}
+	return ev, nil
+}
+
+// refID is the id of an entity-valued property: the IRI itself, or the object's id.
+func refID(v any) string {
+	switch e := v.(type) {
+	case string:
+		return e
+	case map[string]any:
+		return stringOf(e["id"])
+	}
+	return ""
+}
+
+func stringOf(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+// equalJSON compares two decoded JSON values; numbers compare by value, so
+// 25 and 25.0 are equal, as they are in PostgreSQL's jsonb.
+func equalJSON(a, b any) bool {
+	switch x := a.(type) {
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for k, xv := range x {
+			yv, ok := y[k]
+			if !ok || !equalJSON(xv, yv) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !equalJSON(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	case json.Number:
+		y, ok := b.(json.Number)
+		if !ok {
+			return false
+		}
+		if x == y {
+			return true
+		}
+		fx, okx := new(big.Float).SetString(string(x))
+		fy, oky := new(big.Float).SetString(string(y))
+		return okx && oky && fx.Cmp(fy) == 0
+	default:
+		return a == b
+	}
+}

@@ -1,0 +1,161 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Scopes an API key may hold.
+const (
+	ScopeWrite = "write"
+	ScopeRead  = "read"
+	ScopeAdmin = "admin"
+)
+
+// ValidScopes lists every scope, in the order they are documented.
+var ValidScopes = []string{ScopeWrite, ScopeRead, ScopeAdmin}
+
+// tokenPrefix marks lrs tokens so that secret scanners and people can tell them apart.
+const tokenPrefix = "lrs_"
+
+// Key is an API key; the token itself is never stored.
+type Key struct {
+	ID        int64
+	TenantID  int64
+	Tenant    string
+	Label     string
+	Scopes    []string
+	CreatedAt time.Time
+	RevokedAt *time.Time
+}
+
+// HasScope reports whether the key grants scope. Admin implies every scope.
+func (k Key) HasScope(scope string) bool {
+	return slices.Contains(k.Scopes, scope) || slices.Contains(k.Scopes, ScopeAdmin)
+}
+
+// ParseScopes splits a comma-separated scope list and checks each name.
+func ParseScopes(s string) ([]string, error) {
+	var scopes []string
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if !slices.Contains(ValidScopes, part) {
+			return nil, fmt.Errorf("unknown scope %q (valid: %s)", part, strings.Join(ValidScopes, ", "))
+		}
+		if !slices.Contains(scopes, part) {
+			scopes = append(scopes, part)
+		}
+	}
+	if len(scopes) == 0 {
+		return nil, fmt.Errorf("at least one scope is required (valid: %s)", strings.Join(ValidScopes, ", "))
+	}
+	return scopes, nil
+}
+
+// NewToken returns a fresh random token: 256 bits, base64url, with a prefix.
+func NewToken() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("generate token: %w", err)
+	}
+	return tokenPrefix + base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// HashToken is how a token is kept at rest. Tokens carry 256 random bits, so
+// a plain SHA-256 cannot be brute-forced and allows lookup by index.
+func HashToken(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+const ensureTenantSQL = `
+INSERT INTO tenants (name) VALUES ($1)
+ON CONFLICT (name) DO UPDATE SET name = excluded.name
+RETURNING id`
+
+// CreateKey creates an API key for tenant (creating the tenant on first use)
+// and returns it with its token, which is not kept and cannot be shown again.
+func (s *Postgres) CreateKey(ctx context.Context, tenant, label string, scopes []string) (Key, string, error) {
+	token, err := NewToken()
+	if err != nil {
+		return Key{}, "", err
+	}
+	k := Key{Tenant: tenant, Label: label, Scopes: scopes}
+	err = withTx(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, ensureTenantSQL, tenant).Scan(&k.TenantID); err != nil {
+			return fmt.Errorf("ensure tenant: %w", err)
+		}
+		return tx.QueryRow(ctx, `
+INSERT INTO api_keys (tenant_id, label, scopes, token_hash)
+VALUES ($1, $2, $3, $4)
+RETURNING id, created_at`, k.TenantID, label, scopes, HashToken(token)).Scan(&k.ID, &k.CreatedAt)
+	})
+	if err != nil {
+		return Key{}, "", fmt.Errorf("create key: %w", err)
+	}
+	return k, token, nil
+}
+
+const selectKeySQL = `
+SELECT
+    k.id,
+    k.tenant_id,
+    t.name,
+    k.label,
+    k.scopes,
+    k.created_at,
+    k.revoked_at
+FROM api_keys k
+JOIN tenants t ON t.id = k.tenant_id`
+
+func scanKey(row pgx.Row) (Key, error) {
+	var k Key
+	err := row.Scan(&k.ID, &k.TenantID, &k.Tenant, &k.Label, &k.Scopes, &k.CreatedAt, &k.RevokedAt)
+	return k, translate(err)
+}
+
+// KeyByToken returns the live (not revoked) key for token, or ErrNotFound.
+func (s *Postgres) KeyByToken(ctx context.Context, token string) (Key, error) {
+	k, err := scanKey(s.pool.QueryRow(ctx, selectKeySQL+`
+WHERE k.token_hash = $1 AND k.revoked_at IS NULL`, HashToken(token)))
+	if err != nil {
+		return Key{}, fmt.Errorf("key by token: %w", err)
+	}
+	return k, nil
+}
+
+// ListKeys returns every key, revoked ones included, oldest first.
+func (s *Postgres) ListKeys(ctx context.Context) ([]Key, error) {
+	rows, err := s.pool.Query(ctx, selectKeySQL+` ORDER BY k.id`)
+	if err != nil {
+		return nil, fmt.Errorf("list keys: %w", err)
+	}
+	keys, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Key, error) { return scanKey(row) })
+	if err != nil {
+		return nil, fmt.Errorf("list keys: %w", err)
+	}
+	return keys, nil
+}
+
+// RevokeKey revokes key id; revoking twice is not an error. ErrNotFound if no such key.
+func (s *Postgres) RevokeKey(ctx context.Context, id int64) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1`, id)
+	if err != nil {
+		return fmt.Errorf("revoke key: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("revoke key %d: %w", id, ErrNotFound)
+	}
+	return nil
+}

@@ -1,0 +1,113 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/lrs-dev/lrs/ingest"
+	"github.com/lrs-dev/lrs/store"
+)
+
+// Problem is an RFC 7807 problem document, the body of every error response.
+type Problem struct {
+	Type      string           `json:"type"`
+	Title     string           `json:"title"`
+	Status    int              `json:"status"`
+	Detail    string           `json:"detail,omitempty"`
+	Problems  []ingest.Problem `json:"problems,omitempty"`
+	Truncated bool             `json:"truncated,omitempty"`
+	RequestID string           `json:"requestId,omitempty"`
+
+	header http.Header // extra response headers, such as WWW-Authenticate
+}
+
+func (p *Problem) Error() string { return p.Title + ": " + p.Detail }
+
+// problemType URIs name each kind of error so that clients can switch on them.
+const problemBase = "https://lrs.dev/problems/"
+
+func newProblem(status int, kind, detail string) *Problem {
+	return &Problem{Type: problemBase + kind, Title: http.StatusText(status), Status: status, Detail: detail}
+}
+
+// unauthorized builds a 401 with the RFC 6750 challenge.
+func unauthorized(code, detail string) *Problem {
+	p := newProblem(http.StatusUnauthorized, "unauthorized", detail)
+	challenge := `Bearer realm="lrs"`
+	if code != "" {
+		challenge += `, error="` + code + `", error_description="` + detail + `"`
+	}
+	p.header = http.Header{"WWW-Authenticate": {challenge}}
+	return p
+}
+
+// errorHandler maps every error a handler returns to a problem response, in one place.
+func (s *Server) errorHandler(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	p := s.toProblem(err, c)
+	p.RequestID = c.Response().Header().Get(echo.HeaderXRequestID)
+	for k, vs := range p.header {
+		for _, v := range vs {
+			c.Response().Header().Add(k, v)
+		}
+	}
+	c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
+	c.Response().WriteHeader(p.Status)
+	if c.Request().Method == http.MethodHead {
+		return
+	}
+	_ = writeJSON(c.Response(), p)
+}
+
+func (s *Server) toProblem(err error, c echo.Context) *Problem {
+	var (
+		p   *Problem
+		ie  *ingest.Error
+		he  *echo.HTTPError
+		log = loggerFrom(c.Request().Context(), s.log)
+	)
+	switch {
+	case errors.As(err, &p):
+		return p
+	case errors.As(err, &ie):
+		return ingestProblem(ie)
+	case errors.As(err, &he):
+		msg := http.StatusText(he.Code)
+		if m, ok := he.Message.(string); ok {
+			msg = m
+		}
+		return newProblem(he.Code, "http", msg)
+	case errors.Is(err, store.ErrNotFound):
+		return newProblem(http.StatusNotFound, "not-found", "no such resource")
+	case errors.Is(err, context.DeadlineExceeded), isUnavailable(err):
+		log.Warn("storage unavailable", slog.Any("err", err))
+		p := newProblem(http.StatusServiceUnavailable, "unavailable", "storage is unavailable; nothing was stored, retry later")
+		p.header = http.Header{"Retry-After": {"5"}}
+		return p
+	case errors.Is(err, context.Canceled):
+		return newProblem(499, "canceled", "request canceled") // client is gone; nobody reads this
+	}
+	log.Error("request failed", slog.Any("err", err))
+	return newProblem(http.StatusInternalServerError, "internal", "internal error; nothing was stored. The request id identifies it in the logs")
+}
+
+func ingestProblem(e *ingest.Error) *Problem {
+	var p *Problem
+	switch e.Kind {
+	case ingest.KindUnsupportedVersion:
+		p = newProblem(http.StatusUnprocessableEntity, "unsupported-version", e.Error())
+	case ingest.KindConflict:
+		p = newProblem(http.StatusConflict, "conflict", "event ids already stored with different content; nothing from this envelope was stored")
+	default:
+		p = newProblem(http.StatusBadRequest, "invalid-envelope", e.Error())
+	}
+	p.Problems = e.Problems
+	p.Truncated = e.Truncated
+	return p
+}

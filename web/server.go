@@ -1,0 +1,169 @@
+// Package web is the HTTP server: routing, authentication, error mapping and
+// the handlers that put the ingest and query services on the wire.
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/lrs-dev/lrs/ingest"
+	"github.com/lrs-dev/lrs/store"
+)
+
+// Config is what the server needs to know beyond its dependencies.
+type Config struct {
+	CaliperPath     string // where the Caliper endpoint is served, e.g. /caliper
+	MaxBody         int64  // largest accepted request body, in bytes
+	AcceptBareToken bool   // accept "Authorization: <token>" without "Bearer "
+}
+
+// Ingester stores Caliper envelopes.
+type Ingester interface {
+	Ingest(ctx context.Context, src ingest.Source, body []byte) (ingest.Result, error)
+}
+
+// KeyStore resolves API tokens.
+type KeyStore interface {
+	KeyByToken(ctx context.Context, token string) (store.Key, error)
+}
+
+// Health reports whether the store can serve.
+type Health interface {
+	Ping(ctx context.Context) error
+	SchemaStatus(ctx context.Context) (store.SchemaStatus, error)
+}
+
+// Server is the lrs HTTP server.
+type Server struct {
+	cfg    Config
+	log    *slog.Logger
+	ingest Ingester
+	keys   KeyStore
+	health Health
+	echo   *echo.Echo
+}
+
+// NewServer builds the server and its routes.
+func NewServer(cfg Config, log *slog.Logger, ing Ingester, keys KeyStore, health Health) *Server {
+	s := &Server{cfg: cfg, log: log, ingest: ing, keys: keys, health: health}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.errorHandler
+	e.Use(middleware.RequestID())
+	e.Use(s.requestLog)
+	e.Use(middleware.Recover())
+
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET(cfg.CaliperPath, s.caliperConfig)
+	e.POST(cfg.CaliperPath, s.postCaliper, s.requireScope(store.ScopeWrite), requireJSON)
+	s.echo = e
+	return s
+}
+
+// ServeHTTP makes the server usable with httptest.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+// Serve answers requests on ln until ctx is done, then shuts down gracefully,
+// letting requests in flight (and their transactions) finish.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.echo,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func (s *Server) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	if err := s.health.Ping(ctx); err != nil {
+		loggerFrom(ctx, s.log).Warn("readiness: database unreachable", slog.Any("err", err))
+		p := newProblem(http.StatusServiceUnavailable, "unavailable", "database unreachable")
+		return p
+	}
+	st, err := s.health.SchemaStatus(ctx)
+	if err != nil {
+		return err
+	}
+	if !st.Current() {
+		return newProblem(http.StatusServiceUnavailable, "schema", st.Problem())
+	}
+	return c.JSON(http.StatusOK, map[string]any{"status": "ok", "schemaVersion": st.Version})
+}
+
+// readBody reads at most max bytes; a larger body is refused with 413 without
+// reading the rest (the connection is then closed by net/http).
+func readBody(c echo.Context, max int64) ([]byte, error) {
+	req := c.Request()
+	tooLarge := newProblem(http.StatusRequestEntityTooLarge, "too-large",
+		"request body exceeds the maximum of "+formatBytes(max))
+	if req.ContentLength > max {
+		return nil, tooLarge
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), req.Body, max))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, tooLarge
+		}
+		return nil, newProblem(http.StatusBadRequest, "body", "could not read request body: "+err.Error())
+	}
+	return body, nil
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// isUnavailable reports errors that mean the database cannot be reached or is
+// shutting down: worth a retry, not a bug.
+func isUnavailable(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code[:2] {
+		case "08", "53", "57": // connection exception, insufficient resources, operator intervention
+			return true
+		}
+	}
+	return pgconn.SafeToRetry(err)
+}
