@@ -170,7 +170,7 @@ func FuzzDecodeAndValidate(f *testing.F) {
 			}
 		}
 		if NewValidator().Validate(env) == nil {
-			if _, _, _, err := buildBatch(Source{}, env); err != nil {
+			if _, err := buildBatch(Source{}, env); err != nil {
 				var e *Error
 				if !errors.As(err, &e) || e.Kind != KindConflict {
 					t.Fatalf("valid envelope failed to build: %v", err)

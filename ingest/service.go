@@ -39,27 +39,37 @@ type Source struct {
 // Result is what ingesting an envelope did.
 type Result = store.SaveResult
 
-// Ingest decodes, validates and stores one envelope body. It returns *Error
-// for a refused envelope (malformed, unsupported version, conflicting ids);
-// any other error means the store failed and nothing was acknowledged.
-func (s *Service) Ingest(ctx context.Context, src Source, body []byte) (Result, error) {
+// Batch is a decoded, validated envelope ready to store.
+type Batch struct {
+	Rows  *store.Envelope
+	index map[uuid.UUID]int // event id → position in data, to name conflicts
+	dups  int               // events repeated within the envelope
+}
+
+// Prepare decodes and validates an envelope body and builds the rows to
+// store. Errors are *Error: malformed, unsupported version, or an event id
+// repeated with different content.
+func (s *Service) Prepare(src Source, body []byte) (*Batch, error) {
 	env, err := DecodeEnvelope(body)
 	if err != nil {
-		return Result{}, err
+		return nil, err
 	}
 	if err := s.validator.Validate(env); err != nil {
-		return Result{}, err
+		return nil, err
 	}
-	batch, index, inBatchDups, err := buildBatch(src, env)
-	if err != nil {
-		return Result{}, err
-	}
-	res, err := s.store.SaveEnvelope(ctx, batch)
+	return buildBatch(src, env)
+}
+
+// Save stores a prepared batch atomically. An event already stored with other
+// content makes it an *Error of KindConflict; any other error means the store
+// failed and nothing was acknowledged.
+func (s *Service) Save(ctx context.Context, b *Batch) (Result, error) {
+	res, err := s.store.SaveEnvelope(ctx, b.Rows)
 	var conflict *store.ConflictError
 	if errors.As(err, &conflict) {
 		var r report
 		for _, id := range conflict.IDs {
-			i := index[id]
+			i := b.index[id]
 			r.add(i, itemPath(i)+".id", "event urn:uuid:%s is already stored with different content", id)
 		}
 		return Result{}, r.err(KindConflict)
@@ -67,14 +77,22 @@ func (s *Service) Ingest(ctx context.Context, src Source, body []byte) (Result, 
 	if err != nil {
 		return Result{}, fmt.Errorf("store envelope: %w", err)
 	}
-	res.Duplicates += inBatchDups
+	res.Duplicates += b.dups
 	return res, nil
 }
 
+// Ingest prepares and saves one envelope body.
+func (s *Service) Ingest(ctx context.Context, src Source, body []byte) (Result, error) {
+	b, err := s.Prepare(src, body)
+	if err != nil {
+		return Result{}, err
+	}
+	return s.Save(ctx, b)
+}
+
 // buildBatch turns validated items into store rows. An event repeated within
-// the envelope is kept once if identical and is a conflict otherwise. index
-// maps each event id to its first position in data.
-func buildBatch(src Source, env *Envelope) (*store.Envelope, map[uuid.UUID]int, int, error) {
+// the envelope is kept once if identical and is a conflict otherwise.
+func buildBatch(src Source, env *Envelope) (*Batch, error) {
 	batch := &store.Envelope{
 		TenantID:    src.TenantID,
 		APIKeyID:    src.APIKeyID,
@@ -116,9 +134,9 @@ func buildBatch(src Source, env *Envelope) (*store.Envelope, map[uuid.UUID]int, 
 		}
 	}
 	if err := r.err(KindConflict); err != nil {
-		return nil, nil, 0, err
+		return nil, err
 	}
-	return batch, index, dups, nil
+	return &Batch{Rows: batch, index: index, dups: dups}, nil
 }
 
 // upsertEntity keeps one row per entity id, the last full description winning

@@ -31,7 +31,9 @@ type bundle struct {
 	maxBody int64
 }
 
-func setup(t *testing.T) *bundle {
+func setup(t testing.TB) *bundle { t.Helper(); return setupMax(t, 64<<10) }
+
+func setupMax(t testing.TB, maxBody int64) *bundle {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.OpenPostgres(ctx, pgtest.URL(t))
@@ -43,7 +45,7 @@ func setup(t *testing.T) *bundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &bundle{db: db, token: token, tenant: key.TenantID, maxBody: 64 << 10}
+	b := &bundle{db: db, token: token, tenant: key.TenantID, maxBody: maxBody}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv := web.NewServer(web.Config{CaliperPath: "/caliper", MaxBody: b.maxBody},
 		log, ingest.NewService(db, ingest.NewValidator()), db, db)
@@ -52,7 +54,7 @@ func setup(t *testing.T) *bundle {
 	return b
 }
 
-func (b *bundle) post(t *testing.T, token, contentType string, body []byte, hdr ...string) *http.Response {
+func (b *bundle) post(t testing.TB, token, contentType string, body []byte, hdr ...string) *http.Response {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, b.srv.URL+"/caliper", bytes.NewReader(body))
 	if err != nil {
@@ -238,7 +240,7 @@ func TestPostCaliperStoresColumns(t *testing.T) {
 	}
 	var (
 		typ, action, actor, object, objectType, group, session, edApp, profile, eventTime string
-		envelopeSensor                                                                   string
+		envelopeSensor                                                                    string
 	)
 	err := b.db.Pool().QueryRow(context.Background(), `
 SELECT e.type, e.action, e.actor_id, e.object_id, e.object_type, e.group_id, e.session_id,

@@ -1,0 +1,149 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/lrs-dev/lrs/ingest"
+	"github.com/lrs-dev/lrs/ingest/synth"
+)
+
+const (
+	benchEventsPerEnvelope = 100
+	benchClients           = 4
+)
+
+// BenchmarkIngest measures POST /caliper end to end (HTTP on loopback,
+// decode, validate, one transaction per envelope) against the ceiling of
+// writing the same rows with CopyFrom into the same tables, in one run.
+// Each op is one envelope of 100 events; events/s is reported.
+//
+//	go test ./web -run '^$' -bench Ingest -benchtime 300x
+func BenchmarkIngest(b *testing.B) {
+	b.Run("http", func(b *testing.B) {
+		bb := setupMax(b, 5<<20) // a fresh database; the default --max-body
+		bodies := benchBodies(b.N, 1)
+		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: benchClients}}
+		runClients(b, len(bodies), func(i int) error {
+			req, _ := http.NewRequest(http.MethodPost, bb.srv.URL+"/caliper", bytes.NewReader(bodies[i]))
+			req.Header.Set("Authorization", "Bearer "+bb.token)
+			req.Header.Set("Content-Type", "application/json")
+			res, err := client.Do(req)
+			if err != nil {
+				return err
+			}
+			io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK {
+				return fmt.Errorf("status %d", res.StatusCode)
+			}
+			return nil
+		})
+	})
+
+	b.Run("copyfrom_ceiling", func(b *testing.B) {
+		bb := setupMax(b, 5<<20)
+		// The same rows the endpoint would write, prepared before the clock starts.
+		svc := ingest.NewService(nil, ingest.NewValidator())
+		bodies := benchBodies(b.N, 2)
+		batches := make([]*ingest.Batch, len(bodies))
+		for i, body := range bodies {
+			var err error
+			if batches[i], err = svc.Prepare(ingest.Source{TenantID: bb.tenant}, body); err != nil {
+				b.Fatal(err)
+			}
+		}
+		pool := bb.db.Pool()
+		runClients(b, len(batches), func(i int) error {
+			return copyEnvelope(context.Background(), pool, batches[i])
+		})
+	})
+}
+
+// copyEnvelope writes an envelope row and its events with COPY, in one transaction.
+func copyEnvelope(ctx context.Context, pool interface {
+	Begin(context.Context) (pgx.Tx, error)
+}, b *ingest.Batch) error {
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	e := b.Rows
+	var envID int64
+	if err := tx.QueryRow(ctx, `INSERT INTO envelopes (tenant_id, sensor, send_time, data_version, item_count)
+VALUES ($1, $2, $3, $4, $5) RETURNING id`, e.TenantID, e.Sensor, e.SendTime, e.DataVersion, e.ItemCount).Scan(&envID); err != nil {
+		return err
+	}
+	nullable := func(s string) any {
+		if s == "" {
+			return nil
+		}
+		return s
+	}
+	_, err = tx.CopyFrom(ctx, pgx.Identifier{"events"},
+		[]string{"tenant_id", "envelope_id", "id", "type", "action", "actor_id", "object_id", "object_type",
+			"group_id", "session_id", "edapp_id", "profile", "event_time", "data"},
+		pgx.CopyFromSlice(len(e.Events), func(i int) ([]any, error) {
+			ev := e.Events[i]
+			return []any{e.TenantID, envID, ev.ID, ev.Type, ev.Action, nullable(ev.ActorID), nullable(ev.ObjectID),
+				nullable(ev.ObjectType), nullable(ev.GroupID), nullable(ev.SessionID), nullable(ev.EdAppID),
+				nullable(ev.Profile), ev.EventTime, ev.Data}, nil
+		}))
+	if err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+func benchBodies(n int, seed uint64) [][]byte {
+	g := synth.New(synth.DefaultPopulation, seed+uint64(time.Now().UnixNano()))
+	bodies := make([][]byte, n)
+	for i := range bodies {
+		bodies[i] = g.Envelope(benchEventsPerEnvelope)
+	}
+	return bodies
+}
+
+// runClients runs n operations across benchClients goroutines and reports events/s.
+func runClients(b *testing.B, n int, op func(i int) error) {
+	b.Helper()
+	var next atomic.Int64
+	var firstErr error
+	var once sync.Once
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	start := time.Now()
+	for c := 0; c < benchClients; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				if err := op(i); err != nil {
+					once.Do(func() { firstErr = err })
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	if firstErr != nil {
+		b.Fatal(firstErr)
+	}
+	b.ReportMetric(float64(n*benchEventsPerEnvelope)/elapsed.Seconds(), "events/s")
+}
