@@ -32,7 +32,7 @@ func TestDecodeEnvelope(t *testing.T) {
 	if !json.Valid(env.Items[0].Raw) {
 		t.Errorf("item 0 raw is not the item's JSON: %s", env.Items[0].Raw)
 	}
-	if err := NewValidator().Validate(env); err != nil {
+	if err := NewValidator(Strict).Validate(env); err != nil {
 		t.Errorf("validate: %v", err)
 	}
 }
@@ -84,7 +84,7 @@ func TestValidatorReportsEveryProblem(t *testing.T) {
 		t.Fatal(err)
 	}
 	var e *Error
-	if !errors.As(NewValidator().Validate(env), &e) {
+	if !errors.As(NewValidator(Strict).Validate(env), &e) {
 		t.Fatal("want *Error")
 	}
 	want := []string{"data[0].@context", "data[0].id", "data[0].actor.id", "data[0].object", "data[0].eventTime", "data[1].type", "data[2]"}
@@ -109,7 +109,7 @@ func TestProblemsCapped(t *testing.T) {
 		t.Fatal(err)
 	}
 	var e *Error
-	if !errors.As(NewValidator().Validate(env), &e) || len(e.Problems) != MaxProblems || !e.Truncated {
+	if !errors.As(NewValidator(Strict).Validate(env), &e) || len(e.Problems) != MaxProblems || !e.Truncated {
 		t.Fatalf("got %v", e)
 	}
 }
@@ -169,7 +169,7 @@ func FuzzDecodeAndValidate(f *testing.F) {
 				t.Fatalf("item raw is not JSON: %q", it.Raw)
 			}
 		}
-		if NewValidator().Validate(env) == nil {
+		if NewValidator(Strict).Validate(env) == nil {
 			if _, err := buildBatch(Source{}, env); err != nil {
 				var e *Error
 				if !errors.As(err, &e) || e.Kind != KindConflict {

@@ -53,7 +53,7 @@ func BenchmarkIngest(b *testing.B) {
 	b.Run("copyfrom_ceiling", func(b *testing.B) {
 		bb := setupMax(b, 5<<20)
 		// The same rows the endpoint would write, prepared before the clock starts.
-		svc := ingest.NewService(nil, ingest.NewValidator())
+		svc := ingest.NewService(nil, ingest.NewValidator(ingest.Strict))
 		bodies := benchBodies(b.N, 2)
 		batches := make([]*ingest.Batch, len(bodies))
 		for i, body := range bodies {

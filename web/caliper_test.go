@@ -48,7 +48,7 @@ func setupMax(t testing.TB, maxBody int64) *bundle {
 	b := &bundle{db: db, token: token, tenant: key.TenantID, maxBody: maxBody}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv := web.NewServer(web.Config{CaliperPath: "/caliper", MaxBody: b.maxBody},
-		log, ingest.NewService(db, ingest.NewValidator()), db, db)
+		log, ingest.NewService(db, ingest.NewValidator(ingest.Strict)), db, db)
 	b.srv = httptest.NewServer(srv)
 	t.Cleanup(b.srv.Close)
 	return b

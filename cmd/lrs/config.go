@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+
+	"github.com/lrs-dev/lrs/ingest"
 )
 
 // config is every setting of lrs, read from flags and LRS_* environment variables.
@@ -17,6 +19,7 @@ type config struct {
 	MaxBody         byteSize
 	Migrate         bool
 	AcceptBareToken bool
+	Validation      string
 	LogFormat       string
 	LogLevel        string
 }
@@ -61,6 +64,7 @@ func (c *config) serveFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.CaliperPath, "caliper-path", "/caliper", "URL path of the Caliper endpoint")
 	fs.Var(&c.MaxBody, "max-body", "largest accepted request body (bytes, or with KiB/MiB suffix)")
 	fs.BoolVar(&c.Migrate, "migrate", false, "apply pending database migrations at start")
+	fs.StringVar(&c.Validation, "validation", "strict", "Caliper validation: strict (the whole spec) or lenient (envelope and required properties only)")
 	fs.BoolVar(&c.AcceptBareToken, "accept-bare-token", false, "accept an Authorization header holding the token without \"Bearer \" (caliper-java does this)")
 }
 
@@ -81,6 +85,9 @@ func (c *config) validate(serving bool) error {
 	if serving {
 		if !strings.HasPrefix(c.CaliperPath, "/") {
 			errs = append(errs, fmt.Errorf("--caliper-path (LRS_CALIPER_PATH) must start with /, got %q", c.CaliperPath))
+		}
+		if _, err := ingest.ParseMode(c.Validation); err != nil {
+			errs = append(errs, fmt.Errorf("--validation (LRS_VALIDATION): %w", err))
 		}
 		if c.MaxBody < 1024 {
 			errs = append(errs, errors.New("--max-body (LRS_MAX_BODY) must be at least 1KiB"))

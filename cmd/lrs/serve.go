@@ -43,7 +43,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return errors.New(st.Problem())
 	}
 
-	svc := ingest.NewService(db, ingest.NewValidator())
+	mode, _ := ingest.ParseMode(cfg.Validation) // checked by validate
+	svc := ingest.NewService(db, ingest.NewValidator(mode))
 	srv := web.NewServer(web.Config{
 		CaliperPath:     cfg.CaliperPath,
 		MaxBody:         int64(cfg.MaxBody),
@@ -54,7 +55,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("caliper_path", cfg.CaliperPath), slog.Uint64("schema_version", uint64(st.Version)))
+	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("caliper_path", cfg.CaliperPath), slog.String("validation", mode.String()), slog.Uint64("schema_version", uint64(st.Version)))
 	err = srv.Serve(ctx, ln)
 	log.Info("stopped")
 	return err

@@ -9,7 +9,7 @@ import (
 
 func TestEnvelopesAreValid(t *testing.T) {
 	g := synth.New(synth.DefaultPopulation, 1)
-	svc := ingest.NewService(nil, ingest.NewValidator())
+	svc := ingest.NewService(nil, ingest.NewValidator(ingest.Strict))
 	for i := 0; i < 20; i++ {
 		b, err := svc.Prepare(ingest.Source{}, g.Envelope(100))
 		if err != nil {
