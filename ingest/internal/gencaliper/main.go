@@ -81,12 +81,25 @@ func main() {
 
 	g := &gen{docs: docs, defs: defs, setIndex: map[string]int{}, enumIndex: map[string]int{}}
 	types := map[string]map[string]prop{}
-	for name, d := range docs {
+	// Sorted, so that set and vocabulary numbering is the same on every run.
+	docNames := make([]string, 0, len(docs))
+	for name := range docs {
+		docNames = append(docNames, name)
+	}
+	sort.Strings(docNames)
+	for _, name := range docNames {
+		d := docs[name]
 		if len(d.Properties) == 0 || name == "Envelope" || name == "CaliperData" {
 			continue // vocabularies (Action, Status, …) and abstract placeholders
 		}
 		props := map[string]prop{}
-		for pname, raw := range d.Properties {
+		propNames := make([]string, 0, len(d.Properties))
+		for pname := range d.Properties {
+			propNames = append(propNames, pname)
+		}
+		sort.Strings(propNames)
+		for _, pname := range propNames {
+			raw := d.Properties[pname]
 			switch pname {
 			case "id", "type", "@context":
 				continue // checked by the validator itself
