@@ -38,8 +38,9 @@ type Envelope struct {
 // map[string]any for an event or entity, or a string for a bare IRI; numbers
 // are json.Number so that integers can be told from decimals.
 type Item struct {
-	Raw json.RawMessage
-	Doc any
+	Raw    json.RawMessage
+	Doc    any
+	Offset int // where the item starts in the body, for line numbers
 }
 
 var envelopeFields = [...]string{"sensor", "sendTime", "dataVersion", "data"}
@@ -183,8 +184,9 @@ func decodeItems(dec *json.Decoder, body []byte, r *report) ([]Item, error) {
 		if err := dec.Decode(&doc); err != nil {
 			return nil, syntaxProblem(body, err)
 		}
-		raw := bytes.TrimLeft(body[start:dec.InputOffset()], " \t\r\n,")
-		items = append(items, Item{Raw: raw, Doc: doc})
+		span := body[start:dec.InputOffset()]
+		raw := bytes.TrimLeft(span, " \t\r\n,")
+		items = append(items, Item{Raw: raw, Doc: doc, Offset: int(start) + len(span) - len(raw)})
 	}
 	if _, err := dec.Token(); err != nil {
 		return nil, syntaxProblem(body, err)

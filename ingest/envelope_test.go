@@ -27,7 +27,7 @@ func TestDecodeEnvelope(t *testing.T) {
 		t.Errorf("sendTime %v", env.SendTime)
 	}
 	if len(env.Items) != 2 || string(env.Items[1].Raw) != `"https://example.edu/u/1"` || env.Items[0].Raw[0] != '{' {
-		t.Fatalf("items %q", env.Items)
+		t.Fatalf("items %v", env.Items)
 	}
 	if !json.Valid(env.Items[0].Raw) {
 		t.Errorf("item 0 raw is not the item's JSON: %s", env.Items[0].Raw)

@@ -52,7 +52,9 @@ var (
 	contextRules = map[string]*rule{}        // property → rule, from the context alone
 	actionsFor   = map[string]map[string]map[string]bool{version11: {}, version12: {}}
 	actionTerms  = map[string]bool{}
-	profileSet   = toSet(profiles)
+	// actionsFor11Core: the 1.1 event types that need no extension context.
+	actionsFor11Core = map[string]map[string]bool{}
+	profileSet       = toSet(profiles)
 )
 
 func init() {
@@ -124,6 +126,9 @@ func init() {
 	}
 	for _, typ := range eventTypes11Core {
 		actionsFor[version11][typ] = withAliases(append(slices.Clone(eventActions12[typ]), eventActions11Extra[typ]...))
+	}
+	for typ, acts := range actionsFor[version11] {
+		actionsFor11Core[typ] = acts
 	}
 	for _, types := range extensionEventTypes {
 		for _, typ := range types {

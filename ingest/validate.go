@@ -196,21 +196,18 @@ func (c *checker) event(path string, doc map[string]any) {
 	}
 }
 
-// eventTypes returns the event types, with their actions, valid for the item's version.
+// eventTypes returns the event types, with their actions, valid for the item's
+// version: in 1.1, a profile-extension event type only under its extension context.
 func (c *checker) eventTypes() map[string]map[string]bool {
 	if c.version == version12 {
 		return actionsFor[version12]
 	}
 	if len(c.exts) == 0 {
-		return actionsFor[version11]
+		return actionsFor11Core
 	}
-	// 1.1 extension event types count only where their context is in force.
-	m := make(map[string]map[string]bool)
-	core := toSet(eventTypes11Core)
-	for typ, acts := range actionsFor[version11] {
-		if core[typ] {
-			m[typ] = acts
-		}
+	m := make(map[string]map[string]bool, len(actionsFor11Core)+4)
+	for typ, acts := range actionsFor11Core {
+		m[typ] = acts
 	}
 	for ext := range c.exts {
 		for _, typ := range extensionEventTypes[ext] {

@@ -54,6 +54,9 @@ Usage:
   lrs keys create --tenant NAME --scopes write,read,admin [--label TEXT]
   lrs keys list
   lrs keys revoke ID
+  lrs validate [--validation strict|lenient] FILE... | -
+                                    check Caliper files offline (envelopes,
+                                    events, entities, arrays or NDJSON)
 
 Every flag can also be set as an LRS_* environment variable:
 --database-url is LRS_DATABASE_URL. Run 'lrs COMMAND -h' for a command's flags.
@@ -73,6 +76,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runMigrate(ctx, rest, getenv, stdout, stderr)
 	case "keys":
 		return runKeys(ctx, rest, getenv, stdout, stderr)
+	case "validate":
+		return runValidate(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
