@@ -169,6 +169,7 @@ func FuzzDecodeAndValidate(f *testing.F) {
 				t.Fatalf("item raw is not JSON: %q", it.Raw)
 			}
 		}
+		_ = NewValidator(Lenient).Validate(env)
 		if NewValidator(Strict).Validate(env) == nil {
 			if _, err := buildBatch(Source{}, env); err != nil {
 				var e *Error
