@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -213,5 +215,45 @@ func TestOversizeChunked(t *testing.T) {
 	checkProblem(t, res, http.StatusRequestEntityTooLarge, "", "")
 	if c := b.counts(t); c != [3]int{} {
 		t.Errorf("stored %v", c)
+	}
+}
+
+// TestErrorFixturesStoreNothing posts each of the spec's invalid examples
+// (wrapped in an envelope) to the strict endpoint: each is refused, and
+// nothing is stored. The four judged valid (docs/conformance.md) are the
+// exception and are stored.
+func TestErrorFixturesStoreNothing(t *testing.T) {
+	b := setup(t)
+	judgedValid := map[string]bool{
+		"caliperEntityAggregateMeasure-MalformedMaxMetricValueNotAnInt.json":     true,
+		"caliperEntityAggregateMeasure-MalformedMetricValueNotAnInt.json":        true,
+		"caliperEntityAssignableDigitalResource-MalformedMaxScoreNotAFloat.json": true,
+		"caliperEntityScore-MalformedMaxScoreNotAnInt.json":                      true,
+	}
+	files, _ := filepath.Glob(filepath.Join(fixtureDir, "commonErrorFixtures", "*.json"))
+	if len(files) != 279 {
+		t.Fatalf("%d error fixtures, want 279", len(files))
+	}
+	accepted := 0
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := b.post(t, b.token, "application/json", envelope(string(raw)))
+		io.Copy(io.Discard, res.Body)
+		name := filepath.Base(f)
+		switch {
+		case judgedValid[name]:
+			if res.StatusCode != http.StatusOK {
+				t.Errorf("%s: %d, judged valid", name, res.StatusCode)
+			}
+			accepted++
+		case res.StatusCode != http.StatusBadRequest:
+			t.Errorf("%s: status %d, want 400", name, res.StatusCode)
+		}
+	}
+	if c := b.counts(t); c[0] != accepted {
+		t.Errorf("%d envelopes stored, want only the %d judged valid", c[0], accepted)
 	}
 }

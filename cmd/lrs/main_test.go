@@ -171,6 +171,11 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "LRS_MAX_BODY") {
 		t.Errorf("bad max body: %v", err)
 	}
+	err = run(context.Background(), []string{"serve", "--database-url", "postgres://x", "--validation", "loose"},
+		env(nil), &bytes.Buffer{}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "LRS_VALIDATION") {
+		t.Errorf("bad validation mode: %v", err)
+	}
 	var ec *exitCodeError
 	if err := run(context.Background(), []string{"nope"}, env(nil), &bytes.Buffer{}, &bytes.Buffer{}); !errors.As(err, &ec) || ec.code != 2 {
 		t.Errorf("unknown command: %v", err)
