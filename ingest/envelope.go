@@ -31,6 +31,8 @@ type Envelope struct {
 	SendTime    time.Time // UTC
 	DataVersion string    // normalised: one of SupportedVersions
 	Items       []Item
+
+	rawSendTime, rawDataVersion string // as sent, to keep the envelope as received
 }
 
 // Item is one element of an envelope's data array: the bytes as sent (stored
@@ -116,7 +118,7 @@ func DecodeEnvelope(body []byte) (*Envelope, error) {
 			if err != nil {
 				r.add(-1, key, "must be an ISO 8601 date-time such as 2018-11-15T10:15:00.000Z")
 			}
-			env.SendTime = t
+			env.SendTime, env.rawSendTime = t, s
 		case "dataVersion":
 			s, ok := v.(string)
 			if !ok {
@@ -157,7 +159,7 @@ func DecodeEnvelope(body []byte) (*Envelope, error) {
 		r.add(-1, "dataVersion", "unsupported Caliper version %q; supported: %s", version, strings.Join(SupportedVersions, ", "))
 		return nil, r.err(KindUnsupportedVersion)
 	}
-	env.DataVersion = v
+	env.DataVersion, env.rawDataVersion = v, version
 	return &env, nil
 }
 

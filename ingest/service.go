@@ -3,6 +3,7 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -136,7 +137,42 @@ func buildBatch(src Source, env *Envelope) (*Batch, error) {
 	if err := r.err(KindConflict); err != nil {
 		return nil, err
 	}
+	batch.Skeleton = skeleton(env)
 	return &Batch{Rows: batch, index: index, dups: dups}, nil
+}
+
+// skeleton is the envelope as received with each event replaced by a reference
+// to its id: the events are stored once, in the events table.
+func skeleton(env *Envelope) []byte {
+	var b bytes.Buffer
+	b.Grow(128 + 56*len(env.Items))
+	b.WriteString(`{"sensor":`)
+	writeJSONString(&b, env.Sensor)
+	b.WriteString(`,"sendTime":`)
+	writeJSONString(&b, env.rawSendTime)
+	b.WriteString(`,"dataVersion":`)
+	writeJSONString(&b, env.rawDataVersion)
+	b.WriteString(`,"data":[`)
+	for i, it := range env.Items {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if doc, ok := it.Doc.(map[string]any); ok && isEvent(doc) {
+			b.WriteString(`{"$event":"`)
+			id, _ := parseEventID(doc["id"].(string))
+			b.WriteString(id.String())
+			b.WriteString(`"}`)
+			continue
+		}
+		b.Write(it.Raw)
+	}
+	b.WriteString("]}")
+	return b.Bytes()
+}
+
+func writeJSONString(b *bytes.Buffer, s string) {
+	enc, _ := json.Marshal(s) // a string always marshals
+	b.Write(enc)
 }
 
 // upsertEntity keeps one row per entity id, the last full description winning

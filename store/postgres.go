@@ -65,8 +65,9 @@ INSERT INTO envelopes (
     send_time,
     data_version,
     api_key_id,
-    item_count
-) VALUES ($1, $2, $3, $4, NULLIF($5, 0), $6)
+    item_count,
+    skeleton
+) VALUES ($1, $2, $3, $4, NULLIF($5, 0), $6, $7)
 RETURNING id`
 
 // insertEventsSQL writes a whole envelope's events in one statement; ids the
@@ -151,7 +152,7 @@ func (s *Postgres) SaveEnvelope(ctx context.Context, env *Envelope) (SaveResult,
 	var res SaveResult
 	err := withTx(ctx, s.pool, func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, insertEnvelopeSQL,
-			env.TenantID, env.Sensor, env.SendTime, env.DataVersion, env.APIKeyID, env.ItemCount,
+			env.TenantID, env.Sensor, env.SendTime, env.DataVersion, env.APIKeyID, env.ItemCount, env.Skeleton,
 		).Scan(&res.EnvelopeID); err != nil {
 			return fmt.Errorf("insert envelope: %w", err)
 		}

@@ -41,6 +41,9 @@ type Envelope struct {
 	ItemCount   int
 	Events      []Event
 	Entities    []Entity
+	// Skeleton is the envelope as received with each event replaced by
+	// {"$event": "<uuid>"}, from which GET /api/v1/envelopes/{id} rebuilds it.
+	Skeleton []byte
 }
 
 // Event is one Caliper event: the JSON as sent plus the indexed columns.

@@ -80,8 +80,8 @@ func copyEnvelope(ctx context.Context, pool interface {
 	defer tx.Rollback(ctx)
 	e := b.Rows
 	var envID int64
-	if err := tx.QueryRow(ctx, `INSERT INTO envelopes (tenant_id, sensor, send_time, data_version, item_count)
-VALUES ($1, $2, $3, $4, $5) RETURNING id`, e.TenantID, e.Sensor, e.SendTime, e.DataVersion, e.ItemCount).Scan(&envID); err != nil {
+	if err := tx.QueryRow(ctx, `INSERT INTO envelopes (tenant_id, sensor, send_time, data_version, item_count, skeleton)
+VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, e.TenantID, e.Sensor, e.SendTime, e.DataVersion, e.ItemCount, e.Skeleton).Scan(&envID); err != nil {
 		return err
 	}
 	nullable := func(s string) any {

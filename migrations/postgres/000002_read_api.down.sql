@@ -1,0 +1,12 @@
+DROP INDEX IF EXISTS envelopes_tenant_sensor_idx;
+ALTER TABLE envelopes DROP COLUMN IF EXISTS skeleton;
+DROP INDEX IF EXISTS events_tenant_stored_idx;
+DROP INDEX IF EXISTS events_tenant_actor_stored_idx;
+DROP INDEX IF EXISTS events_tenant_object_stored_idx;
+DROP INDEX IF EXISTS events_tenant_group_stored_idx;
+DROP INDEX IF EXISTS events_tenant_action_stored_idx;
+CREATE INDEX events_tenant_actor_time_idx ON events (tenant_id, actor_id, event_time);
+CREATE INDEX events_tenant_object_time_idx ON events (tenant_id, object_id, event_time);
+CREATE INDEX events_tenant_group_time_idx ON events (tenant_id, group_id, event_time);
+CREATE INDEX events_tenant_action_time_idx ON events (tenant_id, action, event_time);
+ALTER TABLE events DROP COLUMN IF EXISTS tx;
