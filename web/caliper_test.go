@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/lrs-dev/lrs/ingest"
+	"github.com/lrs-dev/lrs/query"
 	"github.com/lrs-dev/lrs/store"
 	"github.com/lrs-dev/lrs/store/pgtest"
 	"github.com/lrs-dev/lrs/web"
@@ -47,8 +48,13 @@ func setupMax(t testing.TB, maxBody int64) *bundle {
 	}
 	b := &bundle{db: db, token: token, tenant: key.TenantID, maxBody: maxBody}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := web.NewServer(web.Config{CaliperPath: "/caliper", MaxBody: b.maxBody},
-		log, ingest.NewService(db, ingest.NewValidator(ingest.Strict)), db, db)
+	srv := web.NewServer(web.Config{CaliperPath: "/caliper", MaxBody: b.maxBody}, log, web.Deps{
+		Ingest:  ingest.NewService(db, ingest.NewValidator(ingest.Strict)),
+		Keys:    db,
+		Health:  db,
+		Query:   query.NewService(db),
+		Lookups: db,
+	})
 	b.srv = httptest.NewServer(srv)
 	t.Cleanup(b.srv.Close)
 	return b

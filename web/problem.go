@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/lrs-dev/lrs/ingest"
+	"github.com/lrs-dev/lrs/query"
 	"github.com/lrs-dev/lrs/store"
 )
 
@@ -18,6 +19,7 @@ type Problem struct {
 	Title     string           `json:"title"`
 	Status    int              `json:"status"`
 	Detail    string           `json:"detail,omitempty"`
+	Parameter string           `json:"parameter,omitempty"`
 	Problems  []ingest.Problem `json:"problems,omitempty"`
 	Truncated bool             `json:"truncated,omitempty"`
 	RequestID string           `json:"requestId,omitempty"`
@@ -70,6 +72,7 @@ func (s *Server) toProblem(err error, c echo.Context) *Problem {
 		p   *Problem
 		ie  *ingest.Error
 		he  *echo.HTTPError
+		pe  *query.ParamError
 		log = loggerFrom(c.Request().Context(), s.log)
 	)
 	switch {
@@ -77,6 +80,10 @@ func (s *Server) toProblem(err error, c echo.Context) *Problem {
 		return p
 	case errors.As(err, &ie):
 		return ingestProblem(ie)
+	case errors.As(err, &pe):
+		p := newProblem(http.StatusBadRequest, "invalid-parameter", pe.Error())
+		p.Parameter = pe.Param
+		return p
 	case errors.As(err, &he):
 		msg := http.StatusText(he.Code)
 		if m, ok := he.Message.(string); ok {

@@ -44,19 +44,30 @@ type Health interface {
 	SchemaStatus(ctx context.Context) (store.SchemaStatus, error)
 }
 
+// Deps are the services the server puts on the wire.
+type Deps struct {
+	Ingest  Ingester
+	Keys    KeyStore
+	Health  Health
+	Query   Querier
+	Lookups Lookups
+}
+
 // Server is the lrs HTTP server.
 type Server struct {
-	cfg    Config
-	log    *slog.Logger
-	ingest Ingester
-	keys   KeyStore
-	health Health
-	echo   *echo.Echo
+	cfg     Config
+	log     *slog.Logger
+	ingest  Ingester
+	keys    KeyStore
+	health  Health
+	query   Querier
+	lookups Lookups
+	echo    *echo.Echo
 }
 
 // NewServer builds the server and its routes.
-func NewServer(cfg Config, log *slog.Logger, ing Ingester, keys KeyStore, health Health) *Server {
-	s := &Server{cfg: cfg, log: log, ingest: ing, keys: keys, health: health}
+func NewServer(cfg Config, log *slog.Logger, d Deps) *Server {
+	s := &Server{cfg: cfg, log: log, ingest: d.Ingest, keys: d.Keys, health: d.Health, query: d.Query, lookups: d.Lookups}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
@@ -68,6 +79,14 @@ func NewServer(cfg Config, log *slog.Logger, ing Ingester, keys KeyStore, health
 	e.GET("/readyz", s.readyz)
 	e.GET(cfg.CaliperPath, s.caliperConfig)
 	e.POST(cfg.CaliperPath, s.postCaliper, s.requireScope(store.ScopeWrite), requireJSON)
+	e.GET("/api/openapi.json", s.openAPI)
+	api := e.Group("/api/v1", s.requireScope(store.ScopeRead))
+	api.GET("/events", s.listEvents)
+	api.GET("/events/:id", s.getEvent)
+	api.GET("/envelopes/:id", s.getEnvelope)
+	api.GET("/entities", s.getEntity)
+	api.GET("/stats", s.stats)
+	api.GET("/export", s.export)
 	s.echo = e
 	return s
 }

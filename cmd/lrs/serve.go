@@ -9,6 +9,7 @@ import (
 	"net"
 
 	"github.com/lrs-dev/lrs/ingest"
+	"github.com/lrs-dev/lrs/query"
 	"github.com/lrs-dev/lrs/store"
 	"github.com/lrs-dev/lrs/web"
 )
@@ -49,7 +50,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		CaliperPath:     cfg.CaliperPath,
 		MaxBody:         int64(cfg.MaxBody),
 		AcceptBareToken: cfg.AcceptBareToken,
-	}, log, svc, db, db)
+	}, log, web.Deps{Ingest: svc, Keys: db, Health: db, Query: query.NewService(db), Lookups: db})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -1,0 +1,364 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// EventFilter selects a tenant's events. Within a field, values are
+// alternatives (OR); fields combine with AND. Zero values do not filter.
+type EventFilter struct {
+	TenantID    int64
+	Actors      []string
+	Actions     []string
+	Types       []string
+	Objects     []string
+	ObjectTypes []string
+	Courses     []string // the event's group
+	Sessions    []string
+	EdApps      []string
+	Profiles    []string
+	Sensors     []string // the sensor of the envelope the event came in
+	Since       time.Time // eventTime >= Since
+	Until       time.Time // eventTime < Until
+	StoredSince time.Time // stored_at >= StoredSince
+	Contains    [][]byte  // JSON documents the event must contain (jsonb @>)
+}
+
+// Position is a place in stored order: the storing transaction, then the row's sequence.
+type Position struct {
+	Tx  uint64
+	Seq int64
+}
+
+// StoredEvent is an event as the read API returns it.
+type StoredEvent struct {
+	Position
+	ID         uuid.UUID
+	EnvelopeID int64
+	Type       string
+	Action     string
+	ActorID    string
+	ObjectID   string
+	ObjectType string
+	GroupID    string
+	SessionID  string
+	EdAppID    string
+	Profile    string
+	EventTime  time.Time
+	StoredAt   time.Time
+	Data       json.RawMessage
+}
+
+const eventColumns = `
+    e.tx::text,
+    e.seq,
+    e.id,
+    e.envelope_id,
+    e.type,
+    e.action,
+    coalesce(e.actor_id, ''),
+    coalesce(e.object_id, ''),
+    coalesce(e.object_type, ''),
+    coalesce(e.group_id, ''),
+    coalesce(e.session_id, ''),
+    coalesce(e.edapp_id, ''),
+    coalesce(e.profile, ''),
+    e.event_time,
+    e.stored_at,
+    e.data`
+
+func scanEvent(row pgx.Row, ev *StoredEvent) error {
+	var tx string
+	if err := row.Scan(&tx, &ev.Seq, &ev.ID, &ev.EnvelopeID, &ev.Type, &ev.Action, &ev.ActorID, &ev.ObjectID,
+		&ev.ObjectType, &ev.GroupID, &ev.SessionID, &ev.EdAppID, &ev.Profile, &ev.EventTime, &ev.StoredAt, &ev.Data); err != nil {
+		return translate(err)
+	}
+	var err error
+	ev.Tx, err = strconv.ParseUint(tx, 10, 64)
+	return err
+}
+
+// conditions accumulates a WHERE clause and its arguments; values never
+// become SQL text.
+type conditions struct {
+	where []string
+	args  []any
+}
+
+func (c *conditions) arg(v any) string {
+	c.args = append(c.args, v)
+	return "$" + strconv.Itoa(len(c.args))
+}
+
+func (c *conditions) add(sql string) { c.where = append(c.where, sql) }
+
+func (c *conditions) anyOf(column string, values []string) {
+	switch len(values) {
+	case 0:
+	case 1:
+		c.add(column + " = " + c.arg(values[0]))
+	default:
+		c.add(column + " = ANY(" + c.arg(values) + "::text[])")
+	}
+}
+
+func (c *conditions) sql() string { return strings.Join(c.where, "\n  AND ") }
+
+func filterConditions(f EventFilter) *conditions {
+	c := &conditions{}
+	c.add("e.tenant_id = " + c.arg(f.TenantID))
+	c.anyOf("e.actor_id", f.Actors)
+	c.anyOf("e.action", f.Actions)
+	c.anyOf("e.type", f.Types)
+	c.anyOf("e.object_id", f.Objects)
+	c.anyOf("e.object_type", f.ObjectTypes)
+	c.anyOf("e.group_id", f.Courses)
+	c.anyOf("e.session_id", f.Sessions)
+	c.anyOf("e.edapp_id", f.EdApps)
+	c.anyOf("e.profile", f.Profiles)
+	if len(f.Sensors) > 0 {
+		c.add("e.envelope_id IN (SELECT v.id FROM envelopes v WHERE v.tenant_id = $1 AND v.sensor = ANY(" + c.arg(f.Sensors) + "::text[]))")
+	}
+	if !f.Since.IsZero() {
+		c.add("e.event_time >= " + c.arg(f.Since))
+	}
+	if !f.Until.IsZero() {
+		c.add("e.event_time < " + c.arg(f.Until))
+	}
+	if !f.StoredSince.IsZero() {
+		c.add("e.stored_at >= " + c.arg(f.StoredSince))
+	}
+	if len(f.Contains) > 0 {
+		var alts []string
+		for _, doc := range f.Contains {
+			alts = append(alts, "e.data @> "+c.arg(string(doc))+"::jsonb")
+		}
+		c.add("(" + strings.Join(alts, " OR ") + ")")
+	}
+	return c
+}
+
+// ListEvents returns up to limit events matching f in stored order, after
+// (exclusive) the given position if any, ascending or descending.
+//
+// Ascending pages stop short of transactions that may still commit: only rows
+// stored by transactions older than the oldest one running are returned, so a
+// reader that pages on with the last position never misses a late commit.
+func (s *Postgres) ListEvents(ctx context.Context, f EventFilter, after *Position, ascending bool, limit int) ([]StoredEvent, error) {
+	c := filterConditions(f)
+	order := "e.tx DESC, e.seq DESC"
+	cmp := "<"
+	if ascending {
+		order, cmp = "e.tx, e.seq", ">"
+		c.add("e.tx < pg_snapshot_xmin(pg_current_snapshot())")
+	}
+	if after != nil {
+		c.add("(e.tx, e.seq) " + cmp + " (" + c.arg(strconv.FormatUint(after.Tx, 10)) + "::text::xid8, " + c.arg(after.Seq) + ")")
+	}
+	sql := "SELECT" + eventColumns + "\nFROM events e\nWHERE " + c.sql() + "\nORDER BY " + order + "\nLIMIT " + c.arg(limit)
+	rows, err := s.pool.Query(ctx, sql, c.args...)
+	if err != nil {
+		return nil, fmt.Errorf("list events: %w", err)
+	}
+	defer rows.Close()
+	events := make([]StoredEvent, 0, limit)
+	for rows.Next() {
+		var ev StoredEvent
+		if err := scanEvent(rows, &ev); err != nil {
+			return nil, fmt.Errorf("list events: %w", err)
+		}
+		events = append(events, ev)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list events: %w", err)
+	}
+	return events, nil
+}
+
+// ExportEvents streams every event matching f, in ascending stored order, to
+// fn, one row at a time: memory stays constant whatever the count. It reads
+// one consistent snapshot. An error from fn stops the export and is returned.
+func (s *Postgres) ExportEvents(ctx context.Context, f EventFilter, fn func(*StoredEvent) error) error {
+	c := filterConditions(f)
+	sql := "SELECT" + eventColumns + "\nFROM events e\nWHERE " + c.sql() + "\nORDER BY e.tx, e.seq"
+	rows, err := s.pool.Query(ctx, sql, c.args...)
+	if err != nil {
+		return fmt.Errorf("export events: %w", err)
+	}
+	defer rows.Close()
+	var ev StoredEvent
+	for rows.Next() {
+		if err := scanEvent(rows, &ev); err != nil {
+			return fmt.Errorf("export events: %w", err)
+		}
+		if err := fn(&ev); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("export events: %w", err)
+	}
+	return nil
+}
+
+// EventByID returns one of the tenant's events, or ErrNotFound.
+func (s *Postgres) EventByID(ctx context.Context, tenantID int64, id uuid.UUID) (StoredEvent, error) {
+	var ev StoredEvent
+	err := scanEvent(s.pool.QueryRow(ctx, "SELECT"+eventColumns+"\nFROM events e\nWHERE e.tenant_id = $1 AND e.id = $2", tenantID, id), &ev)
+	if err != nil {
+		return StoredEvent{}, fmt.Errorf("event %s: %w", id, err)
+	}
+	return ev, nil
+}
+
+// EntityByID returns the latest description of one of the tenant's entities, or ErrNotFound.
+func (s *Postgres) EntityByID(ctx context.Context, tenantID int64, id string) (json.RawMessage, error) {
+	var data json.RawMessage
+	err := s.pool.QueryRow(ctx, `SELECT data FROM entities WHERE tenant_id = $1 AND id = $2`, tenantID, id).Scan(&data)
+	if err != nil {
+		return nil, fmt.Errorf("entity %s: %w", id, translate(err))
+	}
+	return data, nil
+}
+
+// EnvelopeByID rebuilds one of the tenant's envelopes as it was received,
+// or returns ErrNotFound.
+func (s *Postgres) EnvelopeByID(ctx context.Context, tenantID, id int64) (json.RawMessage, error) {
+	var skel []byte
+	err := s.pool.QueryRow(ctx, `SELECT skeleton FROM envelopes WHERE tenant_id = $1 AND id = $2 AND skeleton IS NOT NULL`,
+		tenantID, id).Scan(&skel)
+	if err != nil {
+		return nil, fmt.Errorf("envelope %d: %w", id, translate(err))
+	}
+	env, refs, err := parseSkeleton(skel)
+	if err != nil {
+		return nil, fmt.Errorf("envelope %d: %w", id, err)
+	}
+	if len(refs) > 0 {
+		ids := make([]uuid.UUID, 0, len(refs))
+		for id := range refs {
+			ids = append(ids, id)
+		}
+		rows, err := s.pool.Query(ctx, `SELECT id, data FROM events WHERE tenant_id = $1 AND id = ANY($2)`, tenantID, ids)
+		if err != nil {
+			return nil, fmt.Errorf("envelope %d: %w", id, err)
+		}
+		var (
+			eid  uuid.UUID
+			data json.RawMessage
+		)
+		if _, err := pgx.ForEachRow(rows, []any{&eid, &data}, func() error {
+			for _, i := range refs[eid] {
+				env.Data[i] = append(json.RawMessage(nil), data...)
+			}
+			return nil
+		}); err != nil {
+			return nil, fmt.Errorf("envelope %d: %w", id, err)
+		}
+	}
+	out, err := json.Marshal(env)
+	if err != nil {
+		return nil, fmt.Errorf("envelope %d: %w", id, err)
+	}
+	return out, nil
+}
+
+type skeletonDoc struct {
+	Sensor      string            `json:"sensor"`
+	SendTime    string            `json:"sendTime"`
+	DataVersion string            `json:"dataVersion"`
+	Data        []json.RawMessage `json:"data"`
+}
+
+// parseSkeleton returns the envelope and, for each referenced event id, the
+// positions in data where it goes.
+func parseSkeleton(b []byte) (*skeletonDoc, map[uuid.UUID][]int, error) {
+	var env skeletonDoc
+	if err := json.Unmarshal(b, &env); err != nil {
+		return nil, nil, err
+	}
+	refs := map[uuid.UUID][]int{}
+	for i, item := range env.Data {
+		var ref struct {
+			Event uuid.UUID `json:"$event"`
+		}
+		if len(item) > 0 && item[0] == '{' && json.Unmarshal(item, &ref) == nil && ref.Event != uuid.Nil {
+			refs[ref.Event] = append(refs[ref.Event], i)
+		}
+	}
+	return &env, refs, nil
+}
+
+// StatDimensions are the keys events can be counted by, with their SQL.
+var StatDimensions = map[string]string{
+	"action": "e.action",
+	"type":   "e.type",
+	"object": "e.object_id",
+	"actor":  "e.actor_id",
+	"course": "e.group_id",
+	"day":    "to_char(e.event_time AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
+	"hour":   "to_char(e.event_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:00:00\"Z\"')",
+}
+
+// StatRow is one group of Stats: its keys, in the order asked, and its count.
+type StatRow struct {
+	Keys  []*string
+	Count int64
+}
+
+// Stats counts the events matching f grouped by one or two StatDimensions,
+// largest groups first (ties by key), at most limit groups. Time dimensions
+// sort chronologically instead.
+func (s *Postgres) Stats(ctx context.Context, f EventFilter, by []string, limit int) ([]StatRow, error) {
+	c := filterConditions(f)
+	var exprs []string
+	timeOrder := false
+	for _, d := range by {
+		expr, ok := StatDimensions[d]
+		if !ok {
+			return nil, fmt.Errorf("stats: unknown dimension %q", d)
+		}
+		exprs = append(exprs, expr)
+		timeOrder = timeOrder || d == "day" || d == "hour"
+	}
+	groups := make([]string, len(exprs))
+	for i := range exprs {
+		groups[i] = strconv.Itoa(i + 1)
+	}
+	order := "count(*) DESC, " + strings.Join(groups, ", ")
+	if timeOrder {
+		order = strings.Join(groups, ", ")
+	}
+	sql := "SELECT " + strings.Join(exprs, ", ") + ", count(*)\nFROM events e\nWHERE " + c.sql() +
+		"\nGROUP BY " + strings.Join(groups, ", ") + "\nORDER BY " + order + "\nLIMIT " + c.arg(limit)
+	rows, err := s.pool.Query(ctx, sql, c.args...)
+	if err != nil {
+		return nil, fmt.Errorf("stats: %w", err)
+	}
+	defer rows.Close()
+	var out []StatRow
+	for rows.Next() {
+		r := StatRow{Keys: make([]*string, len(exprs))}
+		dest := make([]any, 0, len(exprs)+1)
+		for i := range r.Keys {
+			dest = append(dest, &r.Keys[i])
+		}
+		dest = append(dest, &r.Count)
+		if err := rows.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("stats: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("stats: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,134 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/lrs-dev/lrs/query"
+	"github.com/lrs-dev/lrs/store"
+)
+
+// Querier answers the read API's list, stats and export requests.
+type Querier interface {
+	Events(ctx context.Context, tenantID int64, path string, params url.Values) (*query.Page, error)
+	Stats(ctx context.Context, tenantID int64, params url.Values) (*query.StatsResult, error)
+	Export(ctx context.Context, w io.Writer, format string, f store.EventFilter) (int, error)
+}
+
+// Lookups fetch single records by id.
+type Lookups interface {
+	EventByID(ctx context.Context, tenantID int64, id uuid.UUID) (store.StoredEvent, error)
+	EnvelopeByID(ctx context.Context, tenantID, id int64) (json.RawMessage, error)
+	EntityByID(ctx context.Context, tenantID int64, id string) (json.RawMessage, error)
+}
+
+func (s *Server) listEvents(c echo.Context) error {
+	page, err := s.query.Events(c.Request().Context(), keyFrom(c).TenantID, c.Request().URL.Path, c.QueryParams())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, page)
+}
+
+func (s *Server) getEvent(c echo.Context) error {
+	if len(c.QueryParams()) > 0 {
+		return paramProblem(firstParam(c.QueryParams()), "unknown parameter; this endpoint takes none")
+	}
+	raw := c.Param("id")
+	id, err := uuid.Parse(strings.TrimPrefix(strings.ToLower(raw), "urn:uuid:"))
+	if err != nil {
+		return paramProblem("id", "must be an event id, urn:uuid:<uuid> or the bare UUID")
+	}
+	ev, err := s.lookups.EventByID(c.Request().Context(), keyFrom(c).TenantID, id)
+	if err != nil {
+		return err
+	}
+	return c.JSONBlob(http.StatusOK, ev.Data)
+}
+
+func (s *Server) getEnvelope(c echo.Context) error {
+	if len(c.QueryParams()) > 0 {
+		return paramProblem(firstParam(c.QueryParams()), "unknown parameter; this endpoint takes none")
+	}
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id < 1 {
+		return paramProblem("id", "must be an envelope id (a positive integer, as in the ingest summary)")
+	}
+	env, err := s.lookups.EnvelopeByID(c.Request().Context(), keyFrom(c).TenantID, id)
+	if err != nil {
+		return err
+	}
+	return c.JSONBlob(http.StatusOK, env)
+}
+
+func (s *Server) getEntity(c echo.Context) error {
+	params := c.QueryParams()
+	for k := range params {
+		if k != "id" {
+			return paramProblem(k, "unknown parameter; this endpoint takes id")
+		}
+	}
+	if len(params["id"]) != 1 || params.Get("id") == "" {
+		return paramProblem("id", "give the entity's IRI once")
+	}
+	data, err := s.lookups.EntityByID(c.Request().Context(), keyFrom(c).TenantID, params.Get("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSONBlob(http.StatusOK, data)
+}
+
+func (s *Server) stats(c echo.Context) error {
+	res, err := s.query.Stats(c.Request().Context(), keyFrom(c).TenantID, c.QueryParams())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, res)
+}
+
+// export streams the matching events. Once the first byte is sent the status
+// cannot change, so a failure part-way aborts the connection: the client sees
+// a broken transfer, never a short file that looks complete.
+func (s *Server) export(c echo.Context) error {
+	format, f, err := query.PrepareExport(keyFrom(c).TenantID, c.QueryParams())
+	if err != nil {
+		return err
+	}
+	res := c.Response()
+	// An export may take longer than the server's write timeout.
+	_ = http.NewResponseController(res.Writer).SetWriteDeadline(time.Time{})
+	res.Header().Set(echo.HeaderContentType, query.ExportFormats[format])
+	res.Header().Set(echo.HeaderContentDisposition, `attachment; filename="events.`+format+`"`)
+	res.WriteHeader(http.StatusOK)
+	n, err := s.query.Export(c.Request().Context(), res, format, f)
+	if err != nil {
+		if !errors.Is(err, context.Canceled) {
+			loggerFrom(c.Request().Context(), s.log).Error("export failed", slog.Int("events_written", n), slog.Any("err", err))
+		}
+		panic(http.ErrAbortHandler)
+	}
+	loggerFrom(c.Request().Context(), s.log).Info("export", slog.String("format", format), slog.Int("events", n))
+	return nil
+}
+
+func paramProblem(param, msg string) error {
+	return &query.ParamError{Param: param, Message: msg}
+}
+
+func firstParam(v url.Values) string {
+	for k := range v {
+		return k
+	}
+	return ""
+}
