@@ -91,6 +91,18 @@ func NewServer(cfg Config, log *slog.Logger, d Deps) *Server {
 	return s
 }
 
+// Routes lists the server's routes (method and path), for documentation checks.
+// Echo's internal not-found routes of groups are left out.
+func (s *Server) Routes() []*echo.Route {
+	var out []*echo.Route
+	for _, r := range s.echo.Routes() {
+		if r.Method != echo.RouteNotFound {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // ServeHTTP makes the server usable with httptest.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
 
