@@ -57,6 +57,9 @@ Usage:
   lrs validate [--validation strict|lenient] FILE... | -
                                     check Caliper files offline (envelopes,
                                     events, entities, arrays or NDJSON)
+  lrs bench query [--events N] [flags]
+                                    load a synthetic dataset and measure the
+                                    read API (docs/benchmarks.md)
 
 Every flag can also be set as an LRS_* environment variable:
 --database-url is LRS_DATABASE_URL. Run 'lrs COMMAND -h' for a command's flags.
@@ -78,6 +81,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runKeys(ctx, rest, getenv, stdout, stderr)
 	case "validate":
 		return runValidate(ctx, rest, getenv, stdout, stderr)
+	case "bench":
+		return runBench(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -66,8 +66,20 @@ var totalWeight = func() int {
 	return n
 }()
 
+// Row is one generated event with the values the store indexes.
+type Row struct {
+	ID                                                            [16]byte
+	Type, Action, Profile, ActorID, ObjectID, ObjectType, GroupID string
+	SessionID, EdAppID                                            string
+	EventTime                                                     time.Time
+	Data                                                          []byte
+}
+
 // Event returns one event as JSON. Ids are random UUIDs (unique in practice).
-func (g *Generator) Event() []byte {
+func (g *Generator) Event() []byte { return g.Row().Data }
+
+// Row returns one event and its indexed values.
+func (g *Generator) Row() Row {
 	r := g.rng
 	w := r.IntN(totalWeight)
 	k := kinds[0]
@@ -81,7 +93,8 @@ func (g *Generator) Event() []byte {
 	actor := r.IntN(g.pop.Actors)
 	course := r.IntN(g.pop.Courses)
 	object := r.IntN(g.pop.Objects)
-	at := g.pop.Start.Add(time.Duration(r.Int64N(int64(g.pop.Span))))
+	at := g.pop.Start.Add(time.Duration(r.Int64N(int64(g.pop.Span)))).Truncate(time.Millisecond)
+	id := g.uuid()
 	term := 201801 + course%8
 	section := fmt.Sprintf("https://example.edu/terms/%d/courses/%d/sections/1", term, course)
 
@@ -91,7 +104,7 @@ func (g *Generator) Event() []byte {
 	}
 	ev := map[string]any{
 		"@context": "http://purl.imsglobal.org/ctx/caliper/v1p2",
-		"id":       "urn:uuid:" + g.uuid(),
+		"id":       "urn:uuid:" + uuidString(id),
 		"type":     k.typ,
 		"profile":  k.profile,
 		"actor": map[string]any{
@@ -148,7 +161,13 @@ func (g *Generator) Event() []byte {
 	if err != nil {
 		panic(err) // maps of strings always marshal
 	}
-	return b
+	session := ev["session"].(map[string]any)["id"].(string)
+	return Row{
+		ID: id, Type: k.typ, Action: ev["action"].(string), Profile: k.profile,
+		ActorID:  fmt.Sprintf("https://example.edu/users/%d", actor),
+		ObjectID: objID, ObjectType: objType, GroupID: section, SessionID: session,
+		EdAppID: "https://example.edu", EventTime: at, Data: b,
+	}
 }
 
 // Envelope returns an envelope of n events.
@@ -162,7 +181,7 @@ func (g *Generator) Envelope(n int) []byte {
 		`","dataVersion":"http://purl.imsglobal.org/ctx/caliper/v1p2","data":[` + strings.Join(items, ",") + `]}`)
 }
 
-func (g *Generator) uuid() string {
+func (g *Generator) uuid() [16]byte {
 	var b [16]byte
 	hi, lo := g.rng.Uint64(), g.rng.Uint64()
 	for i := 0; i < 8; i++ {
@@ -170,5 +189,9 @@ func (g *Generator) uuid() string {
 	}
 	b[6] = b[6]&0x0f | 0x40 // version 4
 	b[8] = b[8]&0x3f | 0x80 // RFC 4122 variant
+	return b
+}
+
+func uuidString(b [16]byte) string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

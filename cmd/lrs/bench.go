@@ -1,0 +1,291 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/lrs-dev/lrs/ingest"
+	"github.com/lrs-dev/lrs/ingest/synth"
+	"github.com/lrs-dev/lrs/query"
+	"github.com/lrs-dev/lrs/store"
+	"github.com/lrs-dev/lrs/web"
+)
+
+// runBench is 'lrs bench query': it loads a synthetic dataset into the
+// database (once; later runs reuse it) and measures the read API over HTTP on
+// loopback, printing a Markdown report.
+func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "query" {
+		return &exitCodeError{code: 2, err: errors.New("bench: want 'bench query'")}
+	}
+	var (
+		cfg     config
+		events  int
+		samples int
+		pop     = synth.DefaultPopulation
+	)
+	fs := newFlagSet("bench query", stderr)
+	cfg.databaseFlags(fs)
+	fs.IntVar(&events, "events", 10_000_000, "events in the dataset")
+	fs.IntVar(&pop.Actors, "actors", pop.Actors, "distinct actors")
+	fs.IntVar(&pop.Courses, "courses", pop.Courses, "distinct courses")
+	fs.IntVar(&pop.Objects, "objects", pop.Objects, "distinct objects")
+	fs.IntVar(&samples, "samples", 200, "requests measured per query")
+	if err := parseFlags(fs, args[1:], getenv); err != nil {
+		return err
+	}
+	if err := cfg.validate(false); err != nil {
+		return err
+	}
+	log := newLogger(&cfg, stderr)
+	if err := store.MigrateUp(ctx, cfg.DatabaseURL); err != nil {
+		return err
+	}
+	db, err := store.OpenPostgres(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	key, token, err := db.CreateKey(ctx, "bench", "lrs bench query", []string{store.ScopeRead})
+	if err != nil {
+		return err
+	}
+	var have int
+	if err := db.Pool().QueryRow(ctx, `SELECT count(*) FROM events WHERE tenant_id = $1`, key.TenantID).Scan(&have); err != nil {
+		return err
+	}
+	if have < events {
+		start := time.Now()
+		if err := loadEvents(ctx, db, key.TenantID, pop, events-have, uint64(have), stderr); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "loaded %d events in %s\n", events-have, time.Since(start).Round(time.Second))
+		if _, err := db.Pool().Exec(ctx, `ANALYZE events`); err != nil {
+			return err
+		}
+	}
+
+	srv := web.NewServer(web.Config{CaliperPath: "/caliper", MaxBody: 5 << 20}, log.With("component", "bench-server"), web.Deps{
+		Keys: db, Health: db, Query: query.NewService(db), Lookups: db,
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srvCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	go srv.Serve(srvCtx, ln)
+	b := &benchClient{base: "http://" + ln.Addr().String(), token: token, client: &http.Client{}}
+	return b.report(ctx, db, key.TenantID, pop, samples, stdout, stderr)
+}
+
+// loadEvents writes n synthetic events with COPY, in batches of 5,000 (one
+// envelope row each), from two workers.
+func loadEvents(ctx context.Context, db *store.Postgres, tenantID int64, pop synth.Population, n int, seed uint64, stderr io.Writer) error {
+	const batch = 5000
+	var (
+		next   atomic.Int64
+		loaded atomic.Int64
+		wg     sync.WaitGroup
+		errc   = make(chan error, 2)
+	)
+	cols := []string{"tenant_id", "envelope_id", "id", "type", "action", "actor_id", "object_id", "object_type",
+		"group_id", "session_id", "edapp_id", "profile", "event_time", "data"}
+	for w := 0; w < 2; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rows := make([][]any, 0, batch)
+			for {
+				b := next.Add(1) - 1
+				if int(b)*batch >= n {
+					return
+				}
+				size := min(batch, n-int(b)*batch)
+				g := synth.New(pop, seed+uint64(b)*7919)
+				rows = rows[:0]
+				for i := 0; i < size; i++ {
+					r := g.Row()
+					rows = append(rows, []any{tenantID, nil, uuid.UUID(r.ID), r.Type, r.Action, r.ActorID, r.ObjectID,
+						r.ObjectType, r.GroupID, r.SessionID, r.EdAppID, r.Profile, r.EventTime, r.Data})
+				}
+				err := pgx.BeginFunc(ctx, db.Pool(), func(tx pgx.Tx) error {
+					var envID int64
+					if err := tx.QueryRow(ctx, `INSERT INTO envelopes (tenant_id, sensor, send_time, data_version, item_count)
+VALUES ($1, 'https://example.edu/sensors/lms', now(), $2, $3) RETURNING id`, tenantID, ingest.V1p2, size).Scan(&envID); err != nil {
+						return err
+					}
+					for _, r := range rows {
+						r[1] = envID
+					}
+					_, err := tx.CopyFrom(ctx, pgx.Identifier{"events"}, cols, pgx.CopyFromRows(rows))
+					return err
+				})
+				if err != nil {
+					errc <- fmt.Errorf("load: %w", err)
+					return
+				}
+				if done := loaded.Add(int64(size)); done/500_000 != (done-int64(size))/500_000 {
+					fmt.Fprintf(stderr, "loaded %d of %d\n", done, n)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	return <-errc
+}
+
+type benchClient struct {
+	base, token string
+	client      *http.Client
+}
+
+// get fetches path and returns the response body size and the time to read it all.
+func (b *benchClient) get(ctx context.Context, path string) ([]byte, time.Duration, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, b.base+path, nil)
+	req.Header.Set("Authorization", "Bearer "+b.token)
+	start := time.Now()
+	res, err := b.client.Do(req)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	elapsed := time.Since(start)
+	if err == nil && res.StatusCode != http.StatusOK {
+		err = fmt.Errorf("GET %s: %d %s", path, res.StatusCode, body)
+	}
+	return body, elapsed, err
+}
+
+type latencies []time.Duration
+
+func (l latencies) pct(p int) time.Duration {
+	s := append(latencies(nil), l...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[min(len(s)-1, len(s)*p/100)]
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d.Microseconds())/1000) }
+
+func (b *benchClient) report(ctx context.Context, db *store.Postgres, tenantID int64, pop synth.Population, samples int, stdout, stderr io.Writer) error {
+	rng := rand.New(rand.NewPCG(42, 7))
+	course := func() string {
+		c := rng.IntN(pop.Courses)
+		return fmt.Sprintf("https://example.edu/terms/%d/courses/%d/sections/1", 201801+c%8, c)
+	}
+	actions := []string{"NavigatedTo", "Viewed", "Started", "Paused", "Submitted", "Completed", "LoggedIn", "Posted"}
+	var ids []string
+	rows, err := db.Pool().Query(ctx, `SELECT id::text FROM events TABLESAMPLE SYSTEM (0.05) WHERE tenant_id = $1 LIMIT $2`, tenantID, samples)
+	if err != nil {
+		return err
+	}
+	ids, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || len(ids) == 0 {
+		return fmt.Errorf("sample ids: %v (%d)", err, len(ids))
+	}
+
+	type q struct {
+		name string
+		path func() string
+	}
+	queries := []q{
+		{"first page by actor", func() string {
+			return "/api/v1/events?actor=" + url.QueryEscape(fmt.Sprintf("https://example.edu/users/%d", rng.IntN(pop.Actors)))
+		}},
+		{"first page by course + 1-month time range", func() string {
+			from := pop.Start.Add(time.Duration(rng.IntN(330)) * 24 * time.Hour)
+			return "/api/v1/events?course=" + url.QueryEscape(course()) + "&since=" + from.Format(time.RFC3339) +
+				"&until=" + from.AddDate(0, 1, 0).Format(time.RFC3339)
+		}},
+		{"first page by action", func() string { return "/api/v1/events?action=" + actions[rng.IntN(len(actions))] }},
+		{"event by id", func() string { return "/api/v1/events/urn:uuid:" + ids[rng.IntN(len(ids))] }},
+		{"stats by day for one course", func() string { return "/api/v1/stats?by=day&limit=400&course=" + url.QueryEscape(course()) }},
+	}
+	fmt.Fprintln(stdout, "| query | requests | p50 ms | p99 ms |")
+	fmt.Fprintln(stdout, "|---|---|---|---|")
+	for _, qq := range queries {
+		var lat latencies
+		for i := 0; i < samples; i++ {
+			_, d, err := b.get(ctx, qq.path())
+			if err != nil {
+				return err
+			}
+			lat = append(lat, d)
+		}
+		fmt.Fprintf(stdout, "| %s | %d | %s | %s |\n", qq.name, len(lat), ms(lat.pct(50)), ms(lat.pct(99)))
+	}
+
+	// Deep pages: walk one course 5 events a page; every page is timed, page 1000 on its own.
+	var deep, page1000 latencies
+	for c := 0; c < 20; c++ {
+		next := "/api/v1/events?limit=5&course=" + url.QueryEscape(course())
+		for page := 1; page <= 1000 && next != ""; page++ {
+			body, d, err := b.get(ctx, next)
+			if err != nil {
+				return err
+			}
+			deep = append(deep, d)
+			if page == 1000 {
+				page1000 = append(page1000, d)
+			}
+			next = moreOf(body)
+		}
+	}
+	if len(page1000) > 0 {
+		fmt.Fprintf(stdout, "| page 1000 of a course (5 a page) | %d | %s | %s |\n", len(page1000), ms(page1000.pct(50)), ms(page1000.pct(99)))
+	}
+	fmt.Fprintf(stdout, "| every page 1–1000 of those courses | %d | %s | %s |\n", len(deep), ms(deep.pct(50)), ms(deep.pct(99)))
+
+	// Export: NDJSON of 50 courses.
+	var courses []string
+	for i := 0; i < 50; i++ {
+		courses = append(courses, "course="+url.QueryEscape(course()))
+	}
+	body, d, err := b.get(ctx, "/api/v1/export?format=ndjson&"+strings.Join(courses, "&"))
+	if err != nil {
+		return err
+	}
+	n := strings.Count(string(body), "\n")
+	fmt.Fprintf(stdout, "\nexport: %d events (%d MB NDJSON) in %s: **%.0f events/s**\n", n, len(body)>>20, d.Round(time.Millisecond), float64(n)/d.Seconds())
+
+	var count, total, heap, indexes int64
+	if err := db.Pool().QueryRow(ctx, `SELECT (SELECT count(*) FROM events), pg_total_relation_size('events'),
+  pg_relation_size('events') + pg_relation_size(reltoastrelid), pg_indexes_size('events')
+FROM pg_class WHERE relname = 'events'`).Scan(&count, &total, &heap, &indexes); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nstorage: %d events, %.1f GB in all: **%d bytes/event** (%d table, %d indexes)\n",
+		count, float64(total)/1e9, total/count, heap/count, indexes/count)
+	slog.Debug("bench done")
+	return nil
+}
+
+func moreOf(body []byte) string {
+	i := strings.LastIndex(string(body), `"more":"`)
+	if i < 0 {
+		return ""
+	}
+	rest := string(body[i+len(`"more":"`):])
+	j := strings.IndexByte(rest, '"')
+	if j <= 0 {
+		return ""
+	}
+	return strings.ReplaceAll(rest[:j], `\u0026`, "&")
+}
