@@ -3,6 +3,7 @@ package ingest
 import (
 	"encoding/json"
 	"errors"
+	"github.com/lrs-dev/lrs/store"
 	"os"
 	"path/filepath"
 	"strings"
@@ -122,10 +123,10 @@ func TestEqualJSON(t *testing.T) {
 		}
 		return env.Items[0].Doc
 	}
-	if !equalJSON(dec(`{"a":25.0,"b":[1,"x"]}`), dec(`{ "b":[1, "x"], "a":25 }`)) {
+	if !store.EqualJSON(dec(`{"a":25.0,"b":[1,"x"]}`), dec(`{ "b":[1, "x"], "a":25 }`)) {
 		t.Error("equal documents compared unequal")
 	}
-	if equalJSON(dec(`{"a":1,"b":[1,"x"]}`), dec(`{"a":1,"b":["x",1]}`)) {
+	if store.EqualJSON(dec(`{"a":1,"b":[1,"x"]}`), dec(`{"a":1,"b":["x",1]}`)) {
 		t.Error("arrays in another order compared equal")
 	}
 }

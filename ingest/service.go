@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
 
 	"github.com/google/uuid"
 
@@ -123,7 +122,7 @@ func buildBatch(src Source, env *Envelope) (*Batch, error) {
 				continue
 			}
 			if first, seen := index[ev.ID]; seen {
-				if !equalJSON(env.Items[first].Doc, doc) {
+				if !store.EqualJSON(env.Items[first].Doc, doc) {
 					r.add(i, itemPath(i)+".id", "event urn:uuid:%s appears twice in this envelope with different content (also at data[%d])", ev.ID, first)
 				} else {
 					dups++
@@ -231,47 +230,4 @@ func refID(v any) string {
 func stringOf(v any) string {
 	s, _ := v.(string)
 	return s
-}
-
-// equalJSON compares two decoded JSON values; numbers compare by value, so
-// 25 and 25.0 are equal, as they are in PostgreSQL's jsonb.
-func equalJSON(a, b any) bool {
-	switch x := a.(type) {
-	case map[string]any:
-		y, ok := b.(map[string]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for k, xv := range x {
-			yv, ok := y[k]
-			if !ok || !equalJSON(xv, yv) {
-				return false
-			}
-		}
-		return true
-	case []any:
-		y, ok := b.([]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for i := range x {
-			if !equalJSON(x[i], y[i]) {
-				return false
-			}
-		}
-		return true
-	case json.Number:
-		y, ok := b.(json.Number)
-		if !ok {
-			return false
-		}
-		if x == y {
-			return true
-		}
-		fx, okx := new(big.Float).SetString(string(x))
-		fy, oky := new(big.Float).SetString(string(y))
-		return okx && oky && fx.Cmp(fy) == 0
-	default:
-		return a == b
-	}
 }

@@ -8,3 +8,8 @@ import "embed"
 //
 //go:embed postgres/*.sql
 var Postgres embed.FS
+
+// SQLite holds the embedded store's migrations.
+//
+//go:embed sqlite/*.sql
+var SQLite embed.FS

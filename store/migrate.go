@@ -5,15 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/golang-migrate/migrate/v4"
 	_ "github.com/golang-migrate/migrate/v4/database/pgx/v5" // registers pgx5://
+	_ "github.com/golang-migrate/migrate/v4/database/sqlite" // registers sqlite:// (modernc.org/sqlite, no cgo)
 	"github.com/golang-migrate/migrate/v4/source/iofs"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/lrs-dev/lrs/migrations"
 )
 
 // SchemaStatus is where a database's schema stands against the migrations
@@ -46,17 +48,28 @@ type Migrator struct {
 	latest uint
 }
 
-// NewMigrator prepares migrations for the database at url (postgres://…).
+// NewMigrator prepares migrations for the database at url: postgres://…, or
+// an embedded database file (sqlite:PATH or a plain path).
 func NewMigrator(url string) (*Migrator, error) {
-	src, err := iofs.New(migrations.Postgres, "postgres")
+	fsys, dir := postgresMigrations()
+	target := migrateURL(url)
+	if !IsPostgresURL(url) {
+		fsys, dir = sqliteMigrations()
+		path := sqlitePath(url)
+		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+			return nil, fmt.Errorf("create data directory: %w", err)
+		}
+		target = "sqlite://" + path + "?_pragma=busy_timeout(10000)"
+	}
+	src, err := iofs.New(fsys, dir)
 	if err != nil {
 		return nil, fmt.Errorf("load migrations: %w", err)
 	}
-	latest, err := latestVersion(migrations.Postgres, "postgres")
+	latest, err := latestVersion(fsys, dir)
 	if err != nil {
 		return nil, err
 	}
-	m, err := migrate.NewWithSourceInstance("iofs", src, migrateURL(url))
+	m, err := migrate.NewWithSourceInstance("iofs", src, target)
 	if err != nil {
 		return nil, fmt.Errorf("open migrations: %w", err)
 	}
@@ -106,7 +119,7 @@ func (m *Migrator) Status() (SchemaStatus, error) {
 // SchemaStatus reads the applied version straight from the migrations table,
 // cheaply enough for a readiness probe.
 func (s *Postgres) SchemaStatus(ctx context.Context) (SchemaStatus, error) {
-	latest, err := latestVersion(migrations.Postgres, "postgres")
+	latest, err := latestVersion(postgresMigrations())
 	if err != nil {
 		return SchemaStatus{}, err
 	}
@@ -159,7 +172,7 @@ func migrateURL(url string) string {
 	return url
 }
 
-// MigrateUp applies every pending migration to the database at url.
+// MigrateUp applies every pending migration to the database at url (either backend).
 func MigrateUp(ctx context.Context, url string) error {
 	m, err := NewMigrator(url)
 	if err != nil {

@@ -25,7 +25,7 @@ type EventFilter struct {
 	Sessions    []string
 	EdApps      []string
 	Profiles    []string
-	Sensors     []string // the sensor of the envelope the event came in
+	Sensors     []string  // the sensor of the envelope the event came in
 	Since       time.Time // eventTime >= Since
 	Until       time.Time // eventTime < Until
 	StoredSince time.Time // stored_at >= StoredSince
@@ -89,34 +89,51 @@ func scanEvent(row pgx.Row, ev *StoredEvent) error {
 	return err
 }
 
-// conditions accumulates a WHERE clause and its arguments; values never
-// become SQL text.
+// conditions accumulates a WHERE clause and its arguments, in PostgreSQL's
+// or SQLite's dialect; values never become SQL text.
 type conditions struct {
-	where []string
-	args  []any
+	sqlite bool
+	where  []string
+	args   []any
 }
 
 func (c *conditions) arg(v any) string {
 	c.args = append(c.args, v)
+	if c.sqlite {
+		return "?"
+	}
 	return "$" + strconv.Itoa(len(c.args))
 }
 
 func (c *conditions) add(sql string) { c.where = append(c.where, sql) }
 
 func (c *conditions) anyOf(column string, values []string) {
-	switch len(values) {
-	case 0:
-	case 1:
+	switch {
+	case len(values) == 0:
+	case len(values) == 1:
 		c.add(column + " = " + c.arg(values[0]))
+	case c.sqlite:
+		ph := make([]string, len(values))
+		for i, v := range values {
+			ph[i] = c.arg(v)
+		}
+		c.add(column + " IN (" + strings.Join(ph, ", ") + ")")
 	default:
 		c.add(column + " = ANY(" + c.arg(values) + "::text[])")
 	}
 }
 
+func (c *conditions) time(t time.Time) string {
+	if c.sqlite {
+		return c.arg(t.UnixMicro())
+	}
+	return c.arg(t)
+}
+
 func (c *conditions) sql() string { return strings.Join(c.where, "\n  AND ") }
 
-func filterConditions(f EventFilter) *conditions {
-	c := &conditions{}
+func filterConditions(f EventFilter, sqlite bool) *conditions {
+	c := &conditions{sqlite: sqlite}
 	c.add("e.tenant_id = " + c.arg(f.TenantID))
 	c.anyOf("e.actor_id", f.Actors)
 	c.anyOf("e.action", f.Actions)
@@ -128,21 +145,29 @@ func filterConditions(f EventFilter) *conditions {
 	c.anyOf("e.edapp_id", f.EdApps)
 	c.anyOf("e.profile", f.Profiles)
 	if len(f.Sensors) > 0 {
-		c.add("e.envelope_id IN (SELECT v.id FROM envelopes v WHERE v.tenant_id = $1 AND v.sensor = ANY(" + c.arg(f.Sensors) + "::text[]))")
+		sub := &conditions{sqlite: sqlite, args: c.args}
+		sub.add("v.tenant_id = " + sub.arg(f.TenantID))
+		sub.anyOf("v.sensor", f.Sensors)
+		c.args = sub.args
+		c.add("e.envelope_id IN (SELECT v.id FROM envelopes v WHERE " + sub.sql() + ")")
 	}
 	if !f.Since.IsZero() {
-		c.add("e.event_time >= " + c.arg(f.Since))
+		c.add("e.event_time >= " + c.time(f.Since))
 	}
 	if !f.Until.IsZero() {
-		c.add("e.event_time < " + c.arg(f.Until))
+		c.add("e.event_time < " + c.time(f.Until))
 	}
 	if !f.StoredSince.IsZero() {
-		c.add("e.stored_at >= " + c.arg(f.StoredSince))
+		c.add("e.stored_at >= " + c.time(f.StoredSince))
 	}
 	if len(f.Contains) > 0 {
 		var alts []string
 		for _, doc := range f.Contains {
-			alts = append(alts, "e.data @> "+c.arg(string(doc))+"::jsonb")
+			if sqlite {
+				alts = append(alts, "lrs_json_contains(e.data, "+c.arg(string(doc))+")")
+			} else {
+				alts = append(alts, "e.data @> "+c.arg(string(doc))+"::jsonb")
+			}
 		}
 		c.add("(" + strings.Join(alts, " OR ") + ")")
 	}
@@ -156,7 +181,7 @@ func filterConditions(f EventFilter) *conditions {
 // stored by transactions older than the oldest one running are returned, so a
 // reader that pages on with the last position never misses a late commit.
 func (s *Postgres) ListEvents(ctx context.Context, f EventFilter, after *Position, ascending bool, limit int) ([]StoredEvent, error) {
-	c := filterConditions(f)
+	c := filterConditions(f, false)
 	order := "e.tx DESC, e.seq DESC"
 	cmp := "<"
 	if ascending {
@@ -190,7 +215,7 @@ func (s *Postgres) ListEvents(ctx context.Context, f EventFilter, after *Positio
 // fn, one row at a time: memory stays constant whatever the count. It reads
 // one consistent snapshot. An error from fn stops the export and is returned.
 func (s *Postgres) ExportEvents(ctx context.Context, f EventFilter, fn func(*StoredEvent) error) error {
-	c := filterConditions(f)
+	c := filterConditions(f, false)
 	sql := "SELECT" + eventColumns + "\nFROM events e\nWHERE " + c.sql() + "\nORDER BY e.tx, e.seq"
 	rows, err := s.pool.Query(ctx, sql, c.args...)
 	if err != nil {
@@ -321,7 +346,7 @@ type StatRow struct {
 // largest groups first (ties by key), at most limit groups. Time dimensions
 // sort chronologically instead.
 func (s *Postgres) Stats(ctx context.Context, f EventFilter, by []string, limit int) ([]StatRow, error) {
-	c := filterConditions(f)
+	c := filterConditions(f, false)
 	var exprs []string
 	timeOrder := false
 	for _, d := range by {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/lrs-dev/lrs/ingest"
 	"github.com/lrs-dev/lrs/ingest/synth"
+	"github.com/lrs-dev/lrs/store"
 )
 
 const (
@@ -30,7 +31,7 @@ const (
 //	go test ./web -run '^$' -bench Ingest -benchtime 300x
 func BenchmarkIngest(b *testing.B) {
 	b.Run("http", func(b *testing.B) {
-		bb := setupMax(b, 5<<20) // a fresh database; the default --max-body
+		bb := setupMax(b, "postgres", 5<<20) // a fresh database; the default --max-body
 		bodies := benchBodies(b.N, 1)
 		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: benchClients}}
 		runClients(b, len(bodies), func(i int) error {
@@ -51,7 +52,7 @@ func BenchmarkIngest(b *testing.B) {
 	})
 
 	b.Run("copyfrom_ceiling", func(b *testing.B) {
-		bb := setupMax(b, 5<<20)
+		bb := setupMax(b, "postgres", 5<<20)
 		// The same rows the endpoint would write, prepared before the clock starts.
 		svc := ingest.NewService(nil, ingest.NewValidator(ingest.Strict))
 		bodies := benchBodies(b.N, 2)
@@ -62,7 +63,7 @@ func BenchmarkIngest(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		pool := bb.db.Pool()
+		pool := bb.db.(*store.Postgres).Pool()
 		runClients(b, len(batches), func(i int) error {
 			return copyEnvelope(context.Background(), pool, batches[i])
 		})
