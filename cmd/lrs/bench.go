@@ -52,6 +52,9 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	if err := cfg.validate(false); err != nil {
 		return err
 	}
+	if !store.IsPostgresURL(cfg.DatabaseURL) {
+		return &exitCodeError{code: 2, err: errors.New("bench query: --database-url must be a PostgreSQL database (use a dedicated one: it is filled with test data)")}
+	}
 	log := newLogger(&cfg, stderr)
 	if err := store.MigrateUp(ctx, cfg.DatabaseURL); err != nil {
 		return err

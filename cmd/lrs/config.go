@@ -5,16 +5,19 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/lrs-dev/lrs/ingest"
+	"github.com/lrs-dev/lrs/store"
 )
 
 // config is every setting of lrs, read from flags and LRS_* environment variables.
 type config struct {
 	Addr            string
 	DatabaseURL     string
+	DataDir         string
 	CaliperPath     string
 	MaxBody         byteSize
 	Migrate         bool
@@ -52,7 +55,8 @@ func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) err
 
 // databaseFlags registers the flags every database command shares.
 func (c *config) databaseFlags(fs *flag.FlagSet) {
-	fs.StringVar(&c.DatabaseURL, "database-url", "", "PostgreSQL URL, e.g. postgres://user:pass@localhost:5432/lrs")
+	fs.StringVar(&c.DatabaseURL, "database-url", "", "PostgreSQL URL (postgres://user:pass@host:5432/lrs), or sqlite:PATH; empty: the embedded store in --data-dir")
+	fs.StringVar(&c.DataDir, "data-dir", "./lrs-data", "where the embedded store keeps its data when no --database-url is given")
 	fs.StringVar(&c.LogFormat, "log-format", "json", "log format: json or text")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 }
@@ -71,10 +75,11 @@ func (c *config) serveFlags(fs *flag.FlagSet) {
 // validate checks the settings; errors name the flag and variable to fix.
 func (c *config) validate(serving bool) error {
 	var errs []error
-	if c.DatabaseURL == "" {
-		errs = append(errs, errors.New("--database-url (LRS_DATABASE_URL) is required: a postgres:// URL"))
-	} else if !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
-		errs = append(errs, errors.New("--database-url (LRS_DATABASE_URL) must be a postgres:// or postgresql:// URL"))
+	if u := c.DatabaseURL; strings.Contains(u, "://") && !store.IsPostgresURL(u) && !strings.HasPrefix(u, "sqlite://") {
+		errs = append(errs, fmt.Errorf("--database-url (LRS_DATABASE_URL) must be postgres://…, postgresql://…, sqlite:PATH or a file path, got %q", u))
+	}
+	if c.DatabaseURL == "" && c.DataDir == "" {
+		errs = append(errs, errors.New("--data-dir (LRS_DATA_DIR) must not be empty when no --database-url is given"))
 	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		errs = append(errs, fmt.Errorf("--log-format (LRS_LOG_FORMAT) must be json or text, got %q", c.LogFormat))
@@ -94,6 +99,14 @@ func (c *config) validate(serving bool) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// databaseURL is the store to use: --database-url, or the embedded store in --data-dir.
+func (c *config) databaseURL() string {
+	if c.DatabaseURL != "" {
+		return c.DatabaseURL
+	}
+	return "sqlite:" + filepath.Join(c.DataDir, "lrs.db")
 }
 
 func (c *config) level() (slog.Level, error) {

@@ -35,8 +35,15 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 	if err := cfg.validate(false); err != nil {
 		return err
 	}
-	connect := func() (*store.Postgres, error) {
-		db, err := store.OpenPostgres(ctx, cfg.DatabaseURL)
+	connect := func() (store.Backend, error) {
+		url := cfg.databaseURL()
+		if !store.IsPostgresURL(url) {
+			// The embedded store is created on first use, by any command.
+			if err := store.MigrateUp(ctx, url); err != nil {
+				return nil, err
+			}
+		}
+		db, err := store.Open(ctx, url)
 		if err != nil {
 			return nil, err
 		}

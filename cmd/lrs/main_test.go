@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -48,24 +51,38 @@ func runCmd(t *testing.T, getenv func(string) string, args ...string) (string, e
 // startServer runs 'lrs serve' on a free port and returns its base URL.
 func startServer(t *testing.T, getenv func(string) string, args ...string) string {
 	t.Helper()
+	base, _, stop := startServerOut(t, getenv, args...)
+	t.Cleanup(stop)
+	return base
+}
+
+// startServerOut runs 'lrs serve' and returns its base URL, what it printed
+// on stdout, and a function that stops it.
+func startServerOut(t *testing.T, getenv func(string) string, args ...string) (string, *syncBuffer, func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	logs := &syncBuffer{}
+	logs, out := &syncBuffer{}, &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), getenv, &bytes.Buffer{}, logs)
+		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), getenv, out, logs)
 	}()
-	t.Cleanup(func() {
+	stopped := false
+	stop := func() {
+		if stopped {
+			return
+		}
+		stopped = true
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("serve returned %v", err)
 		}
-	})
+	}
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		for _, line := range strings.Split(logs.String(), "\n") {
 			var rec struct{ Msg, Addr string }
 			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "listening" {
-				return "http://" + rec.Addr
+				return "http://" + rec.Addr, out, stop
 			}
 		}
 		select {
@@ -76,12 +93,12 @@ func startServer(t *testing.T, getenv func(string) string, args ...string) strin
 		}
 	}
 	t.Fatalf("server did not start:\n%s", logs.String())
-	return ""
+	return "", nil, nil
 }
 
 func TestServeEndToEnd(t *testing.T) {
 	url := pgtest.URL(t)
-	getenv := env(map[string]string{"LRS_DATABASE_URL": url})
+	getenv := env(map[string]string{"LRS_DATABASE_URL": url, "LRS_DATA_DIR": t.TempDir()})
 
 	out, err := runCmd(t, getenv, "keys", "create", "--tenant", "uni", "--scopes", "write,read", "--label", "lms")
 	if err != nil {
@@ -162,9 +179,9 @@ func TestServeRefusesOldSchema(t *testing.T) {
 }
 
 func TestConfigErrorsNameTheVariable(t *testing.T) {
-	err := run(context.Background(), []string{"serve"}, env(nil), &bytes.Buffer{}, &bytes.Buffer{})
+	err := run(context.Background(), []string{"serve", "--database-url", "mysql://x/y"}, env(nil), &bytes.Buffer{}, &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "LRS_DATABASE_URL") {
-		t.Errorf("no database url: %v", err)
+		t.Errorf("unsupported database url: %v", err)
 	}
 	err = run(context.Background(), []string{"serve", "--database-url", "postgres://x"},
 		env(map[string]string{"LRS_MAX_BODY": "lots"}), &bytes.Buffer{}, &bytes.Buffer{})
@@ -192,5 +209,68 @@ func TestByteSize(t *testing.T) {
 	var b byteSize
 	if err := b.Set("-1"); err == nil {
 		t.Error("negative size accepted")
+	}
+}
+
+// TestEmbeddedFirstStart does what a new user does: 'lrs serve' with no
+// database, the printed curl stores an event, the read API returns it, and
+// after a restart it is still there.
+func TestEmbeddedFirstStart(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "lrs-data")
+	getenv := env(map[string]string{"LRS_DATA_DIR": dir})
+	base, out, stop := startServerOut(t, getenv)
+	text := out.String()
+	token := regexp.MustCompile(`(?m)^  (lrs_\S+)$`).FindStringSubmatch(text)
+	post := regexp.MustCompile(`curl -i (\S+) -H 'Authorization: Bearer (\S+)' -H 'Content-Type: application/json' -d '(.*)'`).FindStringSubmatch(text)
+	if token == nil || post == nil {
+		t.Fatalf("first start printed no token and curl line:\n%s", text)
+	}
+	port := base[strings.LastIndex(base, ":"):]
+	if !strings.HasSuffix(post[1], port+"/caliper") || post[2] != token[1] {
+		t.Fatalf("curl line %q does not match server %s", post[0], base)
+	}
+	req, _ := http.NewRequest("POST", base+"/caliper", strings.NewReader(post[3]))
+	req.Header.Set("Authorization", "Bearer "+post[2])
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("printed curl: %d", res.StatusCode)
+	}
+	read := func(base string) []any {
+		req, _ := http.NewRequest("GET", base+"/api/v1/events", nil)
+		req.Header.Set("Authorization", "Bearer "+token[1])
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var page struct{ Events []any }
+		json.NewDecoder(res.Body).Decode(&page)
+		return page.Events
+	}
+	if got := read(base); len(got) != 1 {
+		t.Fatalf("read API returned %d events, want 1", len(got))
+	}
+	stop()
+
+	base2, out2, stop2 := startServerOut(t, getenv)
+	defer stop2()
+	if strings.Contains(out2.String(), "lrs_") {
+		t.Errorf("second start printed a new token:\n%s", out2.String())
+	}
+	if got := read(base2); len(got) != 1 {
+		t.Errorf("after restart: %d events, want 1", len(got))
+	}
+	if _, err := os.Stat(filepath.Join(dir, "lrs.db")); err != nil {
+		t.Errorf("data file: %v", err)
+	}
+	// The CLI works on the same embedded store.
+	var list bytes.Buffer
+	if err := run(context.Background(), []string{"keys", "list"}, getenv, &list, &bytes.Buffer{}); err != nil || !strings.Contains(list.String(), "default") {
+		t.Errorf("keys list on the embedded store: %v\n%s", err, list.String())
 	}
 }

@@ -24,7 +24,7 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	if err := cfg.validate(false); err != nil {
 		return err
 	}
-	m, err := store.NewMigrator(cfg.DatabaseURL)
+	m, err := store.NewMigrator(cfg.databaseURL())
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,11 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/lrs-dev/lrs/ingest"
 	"github.com/lrs-dev/lrs/query"
@@ -14,7 +19,7 @@ import (
 	"github.com/lrs-dev/lrs/web"
 )
 
-func runServe(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var cfg config
 	fs := newFlagSet("serve", stderr)
 	cfg.serveFlags(fs)
@@ -25,13 +30,17 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	log := newLogger(&cfg, stderr)
+	url := cfg.databaseURL()
+	embedded := !store.IsPostgresURL(url)
 
-	if cfg.Migrate {
-		if err := store.MigrateUp(ctx, cfg.DatabaseURL); err != nil {
+	// The embedded store belongs to this process alone: create and upgrade it
+	// as needed. A PostgreSQL schema is the operator's to change (--migrate).
+	if cfg.Migrate || embedded {
+		if err := store.MigrateUp(ctx, url); err != nil {
 			return err
 		}
 	}
-	db, err := store.OpenPostgres(ctx, cfg.DatabaseURL)
+	db, err := store.Open(ctx, url)
 	if err != nil {
 		return err
 	}
@@ -56,8 +65,54 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("caliper_path", cfg.CaliperPath), slog.String("validation", mode.String()), slog.Uint64("schema_version", uint64(st.Version)))
+	backend := "postgres"
+	if embedded {
+		backend = "sqlite " + strings.TrimPrefix(url, "sqlite:")
+		if err := firstStartKey(ctx, db, ln.Addr(), cfg.CaliperPath, stdout); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("caliper_path", cfg.CaliperPath),
+		slog.String("validation", mode.String()), slog.String("store", backend), slog.Uint64("schema_version", uint64(st.Version)))
 	err = srv.Serve(ctx, ln)
 	log.Info("stopped")
 	return err
+}
+
+// firstStartKey gives a new embedded store a development key, so that a
+// first-time user can post an event at once. Its token is printed once.
+func firstStartKey(ctx context.Context, db store.Backend, addr net.Addr, caliperPath string, w io.Writer) error {
+	keys, err := db.ListKeys(ctx)
+	if err != nil || len(keys) > 0 {
+		return err
+	}
+	k, token, err := db.CreateKey(ctx, "default", "development key created at first start", []string{store.ScopeWrite, store.ScopeRead})
+	if err != nil {
+		return err
+	}
+	base := "http://" + addr.String()
+	if tcp, ok := addr.(*net.TCPAddr); ok && (tcp.IP.IsUnspecified() || tcp.IP.IsLoopback()) {
+		base = "http://localhost:" + strconv.Itoa(tcp.Port)
+	}
+	now := time.Now().UTC().Format("2006-01-02T15:04:05.000Z")
+	envelope := `{"sensor":"https://example.edu/sensors/1","sendTime":"` + now + `","dataVersion":"http://purl.imsglobal.org/ctx/caliper/v1p2",` +
+		`"data":[{"@context":"http://purl.imsglobal.org/ctx/caliper/v1p2","id":"urn:uuid:` + uuid.NewString() + `",` +
+		`"type":"ViewEvent","profile":"ReadingProfile","actor":{"id":"https://example.edu/users/554433","type":"Person"},` +
+		`"action":"Viewed","object":{"id":"https://example.edu/etexts/201.epub","type":"Document"},"eventTime":"` + now + `"}]}`
+	fmt.Fprintf(w, `No API keys yet: created key %d for tenant %q with scopes write,read.
+Its token is shown this once:
+
+  %s
+
+Post an event:
+
+  curl -i %s%s -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d '%s'
+
+Read it back:
+
+  curl -s '%s/api/v1/events' -H 'Authorization: Bearer %s'
+
+`, k.ID, k.Tenant, token, base, caliperPath, token, envelope, base, token)
+	return nil
 }
