@@ -98,7 +98,23 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
 	r.SetMaxOpenConns(4)
-	return &SQLite{path: path, w: w, r: r}, nil
+	s := &SQLite{path: path, w: w, r: r}
+	if err := s.Optimize(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Optimize refreshes the query planner's statistics where they are stale
+// (SQLite re-analyzes a table whose size changed tenfold). Without them, or
+// with sampled ones, SQLite picks the event-time index for "course + time
+// range" and sorts, instead of reading the course's index in stored order.
+func (s *SQLite) Optimize(ctx context.Context) error {
+	if _, err := s.w.ExecContext(ctx, `PRAGMA analysis_limit = 0; PRAGMA optimize = 0x10002`); err != nil {
+		return fmt.Errorf("optimize sqlite: %w", err)
+	}
+	return nil
 }
 
 // Close closes the database.
@@ -576,6 +592,21 @@ func (s *SQLite) Stats(ctx context.Context, f EventFilter, by []string, limit in
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// FileSize is the size of the database file and its write-ahead log.
+func (s *SQLite) FileSize() (int64, error) {
+	var total int64
+	for _, suffix := range []string{"", "-wal"} {
+		fi, err := os.Stat(s.path + suffix)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return 0, err
+		}
+		if err == nil {
+			total += fi.Size()
+		}
+	}
+	return total, nil
 }
 
 // TableCounts returns how many envelopes, events and entities are stored (all tenants).

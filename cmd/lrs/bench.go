@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -52,14 +51,14 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	if err := cfg.validate(false); err != nil {
 		return err
 	}
-	if !store.IsPostgresURL(cfg.DatabaseURL) {
-		return &exitCodeError{code: 2, err: errors.New("bench query: --database-url must be a PostgreSQL database (use a dedicated one: it is filled with test data)")}
+	if cfg.DatabaseURL == "" {
+		return &exitCodeError{code: 2, err: errors.New("bench query: give --database-url: a dedicated database (PostgreSQL or sqlite:PATH), which is filled with test data")}
 	}
 	log := newLogger(&cfg, stderr)
 	if err := store.MigrateUp(ctx, cfg.DatabaseURL); err != nil {
 		return err
 	}
-	db, err := store.OpenPostgres(ctx, cfg.DatabaseURL)
+	db, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}
@@ -68,17 +67,28 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	var have int
-	if err := db.Pool().QueryRow(ctx, `SELECT count(*) FROM events WHERE tenant_id = $1`, key.TenantID).Scan(&have); err != nil {
+	counts, err := db.TableCounts(ctx)
+	if err != nil {
 		return err
 	}
-	if have < events {
+	if have := int(counts.Events); have < events {
 		start := time.Now()
-		if err := loadEvents(ctx, db, key.TenantID, pop, events-have, uint64(have), stderr); err != nil {
+		if pg, ok := db.(*store.Postgres); ok {
+			err = loadEvents(ctx, pg, key.TenantID, pop, events-have, uint64(have), stderr)
+		} else {
+			err = saveEvents(ctx, db, key.TenantID, pop, events-have, uint64(have), stderr)
+		}
+		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stderr, "loaded %d events in %s\n", events-have, time.Since(start).Round(time.Second))
-		if _, err := db.Pool().Exec(ctx, `ANALYZE events`); err != nil {
+		switch s := db.(type) {
+		case *store.Postgres:
+			_, err = s.Pool().Exec(ctx, `ANALYZE events`)
+		case *store.SQLite:
+			err = s.Optimize(ctx)
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -95,6 +105,31 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	go srv.Serve(srvCtx, ln)
 	b := &benchClient{base: "http://" + ln.Addr().String(), token: token, client: &http.Client{}}
 	return b.report(ctx, db, key.TenantID, pop, samples, stdout, stderr)
+}
+
+// saveEvents writes n synthetic events through the store's own SaveEnvelope,
+// 5,000 to an envelope: the embedded store has no COPY.
+func saveEvents(ctx context.Context, db store.Backend, tenantID int64, pop synth.Population, n int, seed uint64, stderr io.Writer) error {
+	const batch = 5000
+	for b := 0; b*batch < n; b++ {
+		size := min(batch, n-b*batch)
+		g := synth.New(pop, seed+uint64(b)*7919)
+		env := &store.Envelope{TenantID: tenantID, Sensor: "https://example.edu/sensors/lms", SendTime: time.Now(),
+			DataVersion: ingest.V1p2, ItemCount: size}
+		for i := 0; i < size; i++ {
+			r := g.Row()
+			env.Events = append(env.Events, store.Event{ID: r.ID, Type: r.Type, Action: r.Action, ActorID: r.ActorID,
+				ObjectID: r.ObjectID, ObjectType: r.ObjectType, GroupID: r.GroupID, SessionID: r.SessionID,
+				EdAppID: r.EdAppID, Profile: r.Profile, EventTime: r.EventTime, Data: r.Data})
+		}
+		if _, err := db.SaveEnvelope(ctx, env); err != nil {
+			return fmt.Errorf("load: %w", err)
+		}
+		if done := (b + 1) * batch; done%500_000 == 0 {
+			fmt.Fprintf(stderr, "loaded %d of %d\n", done, n)
+		}
+	}
+	return nil
 }
 
 // loadEvents writes n synthetic events with COPY, in batches of 5,000 (one
@@ -187,21 +222,22 @@ func (l latencies) pct(p int) time.Duration {
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d.Microseconds())/1000) }
 
-func (b *benchClient) report(ctx context.Context, db *store.Postgres, tenantID int64, pop synth.Population, samples int, stdout, stderr io.Writer) error {
+func (b *benchClient) report(ctx context.Context, db store.Backend, tenantID int64, pop synth.Population, samples int, stdout, stderr io.Writer) error {
 	rng := rand.New(rand.NewPCG(42, 7))
 	course := func() string {
 		c := rng.IntN(pop.Courses)
 		return fmt.Sprintf("https://example.edu/terms/%d/courses/%d/sections/1", 201801+c%8, c)
 	}
 	actions := []string{"NavigatedTo", "Viewed", "Started", "Paused", "Submitted", "Completed", "LoggedIn", "Posted"}
+	// Event ids to look up: the store cannot be asked for random rows portably,
+	// so regenerate those the loader wrote from its first batches' seeds.
 	var ids []string
-	rows, err := db.Pool().Query(ctx, `SELECT id::text FROM events TABLESAMPLE SYSTEM (0.05) WHERE tenant_id = $1 LIMIT $2`, tenantID, samples)
-	if err != nil {
-		return err
-	}
-	ids, err = pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil || len(ids) == 0 {
-		return fmt.Errorf("sample ids: %v (%d)", err, len(ids))
+	for b := uint64(0); len(ids) < samples; b++ {
+		g := synth.New(pop, b*7919)
+		for i := 0; i < 5 && len(ids) < samples; i++ {
+			r := g.Row()
+			ids = append(ids, uuid.UUID(r.ID).String())
+		}
 	}
 
 	type q struct {
@@ -268,15 +304,34 @@ func (b *benchClient) report(ctx context.Context, db *store.Postgres, tenantID i
 	n := strings.Count(string(body), "\n")
 	fmt.Fprintf(stdout, "\nexport: %d events (%d MB NDJSON) in %s: **%.0f events/s**\n", n, len(body)>>20, d.Round(time.Millisecond), float64(n)/d.Seconds())
 
-	var count, total, heap, indexes int64
-	if err := db.Pool().QueryRow(ctx, `SELECT (SELECT count(*) FROM events), pg_total_relation_size('events'),
-  pg_relation_size('events') + pg_relation_size(reltoastrelid), pg_indexes_size('events')
-FROM pg_class WHERE relname = 'events'`).Scan(&count, &total, &heap, &indexes); err != nil {
+	return storageReport(ctx, db, stdout)
+}
+
+// storageReport prints the bytes each stored event takes, indexes included.
+func storageReport(ctx context.Context, db store.Backend, stdout io.Writer) error {
+	counts, err := db.TableCounts(ctx)
+	if err != nil || counts.Events == 0 {
 		return err
 	}
-	fmt.Fprintf(stdout, "\nstorage: %d events, %.1f GB in all: **%d bytes/event** (%d table, %d indexes)\n",
-		count, float64(total)/1e9, total/count, heap/count, indexes/count)
-	slog.Debug("bench done")
+	count := counts.Events
+	switch s := db.(type) {
+	case *store.Postgres:
+		var total, heap, indexes int64
+		if err := s.Pool().QueryRow(ctx, `SELECT pg_total_relation_size('events'),
+  pg_relation_size('events') + pg_relation_size(reltoastrelid), pg_indexes_size('events')
+FROM pg_class WHERE relname = 'events'`).Scan(&total, &heap, &indexes); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "\nstorage: %d events, %.1f GB in all: **%d bytes/event** (%d table, %d indexes)\n",
+			count, float64(total)/1e9, total/count, heap/count, indexes/count)
+	case *store.SQLite:
+		size, err := s.FileSize()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "\nstorage: %d events, %.1f GB database file: **%d bytes/event** (tables and indexes)\n",
+			count, float64(size)/1e9, size/count)
+	}
 	return nil
 }
 
