@@ -13,8 +13,9 @@ run: ## run the store (needs LRS_DATABASE_URL)
 test: ## run every test against a real PostgreSQL (see README)
 	$(GO) test ./...
 
-bench: ## run the benchmarks recorded in docs/benchmarks.md
-	$(GO) test ./web -run '^$$' -bench Ingest -benchtime 1000x
+bench: ## run the benchmarks recorded in docs/benchmarks.md (lrs bench query is separate)
+	$(GO) test ./web -run '^$$' -bench 'Ingest' -benchtime 1000x
+	$(GO) test ./ingest -run '^$$' -bench Validation -cpu 1
 
 lint: ## gofmt and go vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }

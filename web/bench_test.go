@@ -28,29 +28,9 @@ const (
 // writing the same rows with CopyFrom into the same tables, in one run.
 // Each op is one envelope of 100 events; events/s is reported.
 //
-//	go test ./web -run '^$' -bench Ingest -benchtime 300x
+//	go test ./web -run '^$' -bench 'Ingest$' -benchtime 1000x
 func BenchmarkIngest(b *testing.B) {
-	b.Run("http", func(b *testing.B) {
-		bb := setupMax(b, "postgres", 5<<20) // a fresh database; the default --max-body
-		bodies := benchBodies(b.N, 1)
-		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: benchClients}}
-		runClients(b, len(bodies), func(i int) error {
-			req, _ := http.NewRequest(http.MethodPost, bb.srv.URL+"/caliper", bytes.NewReader(bodies[i]))
-			req.Header.Set("Authorization", "Bearer "+bb.token)
-			req.Header.Set("Content-Type", "application/json")
-			res, err := client.Do(req)
-			if err != nil {
-				return err
-			}
-			io.Copy(io.Discard, res.Body)
-			res.Body.Close()
-			if res.StatusCode != http.StatusOK {
-				return fmt.Errorf("status %d", res.StatusCode)
-			}
-			return nil
-		})
-	})
-
+	b.Run("http", func(b *testing.B) { benchHTTP(b, "postgres") })
 	b.Run("copyfrom_ceiling", func(b *testing.B) {
 		bb := setupMax(b, "postgres", 5<<20)
 		// The same rows the endpoint would write, prepared before the clock starts.
@@ -67,6 +47,54 @@ func BenchmarkIngest(b *testing.B) {
 		runClients(b, len(batches), func(i int) error {
 			return copyEnvelope(context.Background(), pool, batches[i])
 		})
+	})
+}
+
+// BenchmarkIngestEmbedded is BenchmarkIngest on the embedded SQLite store:
+// POST /caliper end to end, against the store writing the same prepared rows
+// (no HTTP, decoding or validation) as its ceiling.
+//
+//	go test ./web -run '^$' -bench IngestEmbedded -benchtime 300x
+func BenchmarkIngestEmbedded(b *testing.B) {
+	b.Run("http", func(b *testing.B) { benchHTTP(b, "sqlite") })
+	b.Run("store_ceiling", func(b *testing.B) {
+		bb := setupMax(b, "sqlite", 5<<20)
+		svc := ingest.NewService(nil, ingest.NewValidator(ingest.Strict))
+		bodies := benchBodies(b.N, 2)
+		batches := make([]*ingest.Batch, len(bodies))
+		for i, body := range bodies {
+			var err error
+			if batches[i], err = svc.Prepare(ingest.Source{TenantID: bb.tenant}, body); err != nil {
+				b.Fatal(err)
+			}
+		}
+		runClients(b, len(batches), func(i int) error {
+			_, err := bb.db.SaveEnvelope(context.Background(), batches[i].Rows)
+			return err
+		})
+	})
+}
+
+// benchHTTP posts b.N envelopes of 100 events from concurrent clients to a
+// server over a fresh store of kind.
+func benchHTTP(b *testing.B, kind string) {
+	bb := setupMax(b, kind, 5<<20) // the default --max-body
+	bodies := benchBodies(b.N, 1)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: benchClients}}
+	runClients(b, len(bodies), func(i int) error {
+		req, _ := http.NewRequest(http.MethodPost, bb.srv.URL+"/caliper", bytes.NewReader(bodies[i]))
+		req.Header.Set("Authorization", "Bearer "+bb.token)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			return fmt.Errorf("status %d", res.StatusCode)
+		}
+		return nil
 	})
 }
 
