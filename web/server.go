@@ -51,6 +51,7 @@ type Deps struct {
 	Health  Health
 	Query   Querier
 	Lookups Lookups
+	Edx     EdxTransformer // nil: POST /edx answers 501
 }
 
 // Server is the lrs HTTP server.
@@ -62,12 +63,13 @@ type Server struct {
 	health  Health
 	query   Querier
 	lookups Lookups
+	edx     EdxTransformer
 	echo    *echo.Echo
 }
 
 // NewServer builds the server and its routes.
 func NewServer(cfg Config, log *slog.Logger, d Deps) *Server {
-	s := &Server{cfg: cfg, log: log, ingest: d.Ingest, keys: d.Keys, health: d.Health, query: d.Query, lookups: d.Lookups}
+	s := &Server{cfg: cfg, log: log, ingest: d.Ingest, keys: d.Keys, health: d.Health, query: d.Query, lookups: d.Lookups, edx: d.Edx}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
@@ -79,6 +81,7 @@ func NewServer(cfg Config, log *slog.Logger, d Deps) *Server {
 	e.GET("/readyz", s.readyz)
 	e.GET(cfg.CaliperPath, s.caliperConfig)
 	e.POST(cfg.CaliperPath, s.postCaliper, s.requireScope(store.ScopeWrite), requireJSON)
+	e.POST("/edx", s.postEdx, s.requireScope(store.ScopeWrite))
 	e.GET("/api/openapi.json", s.openAPI)
 	api := e.Group("/api/v1", s.requireScope(store.ScopeRead))
 	api.GET("/events", s.listEvents)

@@ -25,6 +25,7 @@ type config struct {
 	Validation      string
 	LogFormat       string
 	LogLevel        string
+	Edx             edxSettings
 }
 
 // envName is the environment variable behind a flag: --max-body → LRS_MAX_BODY.
@@ -69,6 +70,7 @@ func (c *config) serveFlags(fs *flag.FlagSet) {
 	fs.Var(&c.MaxBody, "max-body", "largest accepted request body (bytes, or with KiB/MiB suffix)")
 	fs.BoolVar(&c.Migrate, "migrate", false, "apply pending database migrations at start")
 	fs.StringVar(&c.Validation, "validation", "strict", "Caliper validation: strict (the whole spec) or lenient (envelope and required properties only)")
+	c.Edx.flags(fs)
 	fs.BoolVar(&c.AcceptBareToken, "accept-bare-token", false, "accept an Authorization header holding the token without \"Bearer \" (caliper-java does this)")
 }
 

@@ -57,6 +57,8 @@ Usage:
   lrs validate [--validation strict|lenient] FILE... | -
                                     check Caliper files offline (envelopes,
                                     events, entities, arrays or NDJSON)
+  lrs transform --lms-url URL --actor-secret S [flags] [FILE...|-]
+                                    Open edX tracking log -> Caliper NDJSON
   lrs bench query [--events N] [flags]
                                     load a synthetic dataset and measure the
                                     read API (docs/benchmarks.md)
@@ -81,6 +83,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runKeys(ctx, rest, getenv, stdout, stderr)
 	case "validate":
 		return runValidate(ctx, rest, getenv, stdout, stderr)
+	case "transform":
+		return runTransform(ctx, rest, getenv, stdout, stderr)
 	case "bench":
 		return runBench(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":

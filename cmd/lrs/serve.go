@@ -53,13 +53,21 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return errors.New(st.Problem())
 	}
 
+	edxT, err := cfg.Edx.transformer()
+	if err != nil {
+		return err
+	}
+	var edxDep web.EdxTransformer
+	if edxT != nil {
+		edxDep = edxT
+	}
 	mode, _ := ingest.ParseMode(cfg.Validation) // checked by validate
 	svc := ingest.NewService(db, ingest.NewValidator(mode))
 	srv := web.NewServer(web.Config{
 		CaliperPath:     cfg.CaliperPath,
 		MaxBody:         int64(cfg.MaxBody),
 		AcceptBareToken: cfg.AcceptBareToken,
-	}, log, web.Deps{Ingest: svc, Keys: db, Health: db, Query: query.NewService(db), Lookups: db})
+	}, log, web.Deps{Ingest: svc, Keys: db, Health: db, Query: query.NewService(db), Lookups: db, Edx: edxDep})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -74,7 +82,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}
 	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("caliper_path", cfg.CaliperPath),
-		slog.String("validation", mode.String()), slog.String("store", backend), slog.Uint64("schema_version", uint64(st.Version)))
+		slog.String("validation", mode.String()), slog.String("store", backend), slog.Bool("edx", edxT != nil), slog.Uint64("schema_version", uint64(st.Version)))
 	err = srv.Serve(ctx, ln)
 	log.Info("stopped")
 	return err

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/lrs-dev/lrs/ingest/edx"
+)
+
+// edxSettings are the Open edX transformer's flags, shared by serve, transform and import.
+type edxSettings struct {
+	LMSURL, ActorSecret, ActorMap, CourseCatalog, TransformerVersion, Compat, Anonymous string
+}
+
+func (s *edxSettings) flags(fs *flag.FlagSet) {
+	fs.StringVar(&s.LMSURL, "lms-url", "", "Open edX: the LMS root URL, e.g. https://lms.example.edu (enables POST /edx on serve)")
+	fs.StringVar(&s.ActorSecret, "actor-secret", "", "Open edX: secret for pseudonymous actor ids (HMAC); never logged")
+	fs.StringVar(&s.ActorMap, "actor-map", "", "Open edX: CSV file with header user,anonymous_id (user: numeric id or username)")
+	fs.StringVar(&s.CourseCatalog, "course-catalog", "", "Open edX: CSV file with header course_id,name")
+	fs.StringVar(&s.TransformerVersion, "transformer-version", "lrs", "Open edX: extensions.transformerVersion of produced events")
+	fs.StringVar(&s.Compat, "compat", "", "Open edX: 'erb' to reproduce the reference transformer (event-routing-backends) exactly")
+	fs.StringVar(&s.Anonymous, "edx-anonymous", "skip", "Open edX: events with no user: skip (counted) or person (Caliper's anonymous Person)")
+}
+
+// transformer builds the configured transformer; nil when --lms-url is unset.
+func (s *edxSettings) transformer() (*edx.Transformer, error) {
+	if s.LMSURL == "" {
+		return nil, nil
+	}
+	cfg := edx.Config{LMSURL: s.LMSURL, ActorSecret: s.ActorSecret, TransformerVersion: s.TransformerVersion}
+	switch s.Compat {
+	case "":
+	case "erb":
+		cfg.Compat = true
+	default:
+		return nil, fmt.Errorf("--compat (LRS_COMPAT): only 'erb' is known, got %q", s.Compat)
+	}
+	switch s.Anonymous {
+	case "skip":
+	case "person":
+		cfg.Anonymous = edx.AnonymousPerson
+	default:
+		return nil, fmt.Errorf("--edx-anonymous (LRS_EDX_ANONYMOUS): skip or person, got %q", s.Anonymous)
+	}
+	var err error
+	if s.ActorMap != "" {
+		if cfg.ActorMap, err = readPairs(s.ActorMap, "user", "anonymous_id"); err != nil {
+			return nil, fmt.Errorf("--actor-map: %w", err)
+		}
+	}
+	if s.CourseCatalog != "" {
+		if cfg.Courses, err = readPairs(s.CourseCatalog, "course_id", "name"); err != nil {
+			return nil, fmt.Errorf("--course-catalog: %w", err)
+		}
+	}
+	t, err := edx.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open edx: %w", err)
+	}
+	return t, nil
+}
+
+// readPairs reads a two-column CSV file with the given header.
+func readPairs(path, key, value string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.FieldsPerRecord = 2
+	header, err := r.Read()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if strings.TrimSpace(header[0]) != key || strings.TrimSpace(header[1]) != value {
+		return nil, fmt.Errorf("%s: header must be %s,%s", path, key, value)
+	}
+	m := map[string]string{}
+	for {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return m, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		m[strings.TrimSpace(rec[0])] = strings.TrimSpace(rec[1])
+	}
+}
+
+// runTransform is 'lrs transform': tracking logs → Caliper events as NDJSON on
+// stdout, a summary on stderr.
+func runTransform(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var s edxSettings
+	fs := newFlagSet("transform", stderr)
+	s.flags(fs)
+	if err := parseFlags(fs, args, getenv); err != nil {
+		return err
+	}
+	if s.LMSURL == "" {
+		return &exitCodeError{code: 2, err: errors.New("transform: --lms-url (LRS_LMS_URL) is required")}
+	}
+	t, err := s.transformer()
+	if err != nil {
+		return &exitCodeError{code: 2, err: err}
+	}
+	files := fs.Args()
+	if len(files) == 0 {
+		files = []string{"-"}
+	}
+	out := newLineWriter(stdout)
+	sum := edx.NewSummary()
+	for _, name := range files {
+		if err := eachLogLine(name, func(n int, line []byte) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			res := t.Transform(line)
+			if res.Outcome == edx.Invalid {
+				res.Err = fmt.Errorf("%s:%d: %w", name, n, res.Err)
+			}
+			sum.Add(n, res)
+			for _, ev := range res.Events {
+				if err := out.write(ev); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	if err := out.flush(); err != nil {
+		return err
+	}
+	sum.WriteText(stderr)
+	return nil
+}
+
+// eachLogLine streams the lines of a tracking log file (plain or .gz), or stdin for "-".
+func eachLogLine(name string, fn func(n int, line []byte) error) error {
+	var r io.Reader = os.Stdin
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		r = f
+	}
+	lr, err := edx.OpenLog(r)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	if err := edx.ScanLines(lr, fn); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
+}
+
+type lineWriter struct {
+	w   *bufferedWriter
+	enc *json.Encoder
+}
+
+type bufferedWriter struct {
+	io.Writer
+	buf []byte
+}
+
+func newLineWriter(w io.Writer) *lineWriter {
+	bw := &bufferedWriter{Writer: w}
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	return &lineWriter{w: bw, enc: enc}
+}
+
+func (b *bufferedWriter) Write(p []byte) (int, error) {
+	b.buf = append(b.buf, p...)
+	if len(b.buf) >= 64<<10 {
+		return len(p), b.flush()
+	}
+	return len(p), nil
+}
+
+func (b *bufferedWriter) flush() error {
+	_, err := b.Writer.Write(b.buf)
+	b.buf = b.buf[:0]
+	return err
+}
+
+func (l *lineWriter) write(v any) error { return l.enc.Encode(v) }
+
+func (l *lineWriter) flush() error { return l.w.flush() }

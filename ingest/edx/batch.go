@@ -1,0 +1,156 @@
+package edx
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"time"
+)
+
+// LineError is a tracking-log line that could not be transformed.
+type LineError struct {
+	Line    int    `json:"line"`
+	Name    string `json:"name,omitempty"`
+	Message string `json:"message"`
+}
+
+// Summary counts what became of a batch of raw events.
+type Summary struct {
+	Lines            int            `json:"lines"`
+	Mapped           int            `json:"mapped"`
+	Events           int            `json:"events"`
+	SkippedAnonymous int            `json:"skippedAnonymous"`
+	Unknown          map[string]int `json:"unknown"` // unmapped event names → count
+	ByName           map[string]int `json:"byName"`  // mapped event names → count
+	Errors           []LineError    `json:"errors"`  // first MaxLineErrors
+	ErrorCount       int            `json:"errorCount"`
+}
+
+// MaxLineErrors caps the line errors a summary lists.
+const MaxLineErrors = 100
+
+// NewSummary returns an empty summary.
+func NewSummary() *Summary {
+	return &Summary{Unknown: map[string]int{}, ByName: map[string]int{}, Errors: []LineError{}}
+}
+
+// Add records one result for line.
+func (s *Summary) Add(line int, r Result) {
+	s.Lines++
+	switch r.Outcome {
+	case Mapped:
+		s.Mapped++
+		s.Events += len(r.Events)
+		s.ByName[r.Name]++
+	case Unmapped:
+		s.Unknown[r.Name]++
+	case AnonymousSkipped:
+		s.SkippedAnonymous++
+	case Invalid:
+		s.ErrorCount++
+		if len(s.Errors) < MaxLineErrors {
+			s.Errors = append(s.Errors, LineError{Line: line, Name: r.Name, Message: r.Err.Error()})
+		}
+	}
+}
+
+// WriteText prints the summary for people: counts by outcome, then by name.
+func (s *Summary) WriteText(w io.Writer) {
+	fmt.Fprintf(w, "%d lines: %d mapped to %d Caliper events, %d unmapped, %d anonymous skipped, %d invalid\n",
+		s.Lines, s.Mapped, s.Events, s.Lines-s.Mapped-s.SkippedAnonymous-s.ErrorCount, s.SkippedAnonymous, s.ErrorCount)
+	for _, part := range []struct {
+		title  string
+		counts map[string]int
+	}{{"mapped", s.ByName}, {"unmapped", s.Unknown}} {
+		names := make([]string, 0, len(part.counts))
+		for n := range part.counts {
+			names = append(names, n)
+		}
+		sort.Slice(names, func(i, j int) bool {
+			if part.counts[names[i]] != part.counts[names[j]] {
+				return part.counts[names[i]] > part.counts[names[j]]
+			}
+			return names[i] < names[j]
+		})
+		for _, n := range names {
+			fmt.Fprintf(w, "  %-9s %8d  %s\n", part.title, part.counts[n], n)
+		}
+	}
+	for _, e := range s.Errors {
+		fmt.Fprintf(w, "  line %d: %s: %s\n", e.Line, e.Name, e.Message)
+	}
+}
+
+// OpenLog wraps r to read a tracking log, plain or gzipped.
+func OpenLog(r io.Reader) (io.Reader, error) {
+	br := bufio.NewReaderSize(r, 1<<16)
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		return gzip.NewReader(br)
+	}
+	return br, nil
+}
+
+// ScanLines calls fn for each non-blank line of r (numbered from 1) with
+// constant memory; a line may be up to 16 MiB.
+func ScanLines(r io.Reader, fn func(n int, line []byte) error) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 1<<20), 16<<20)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		if err := fn(n, line); err != nil {
+			return err
+		}
+	}
+	return sc.Err()
+}
+
+// SplitBody reads a POST /edx body: one event, a JSON array of events, or
+// NDJSON. It returns each event's bytes and its line (or array position + 1).
+func SplitBody(body []byte) ([][]byte, []int, error) {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) > 0 && trimmed[0] == '[' {
+		var arr []json.RawMessage
+		if err := json.Unmarshal(trimmed, &arr); err != nil {
+			return nil, nil, fmt.Errorf("invalid JSON array: %w", err)
+		}
+		lines := make([][]byte, len(arr))
+		nums := make([]int, len(arr))
+		for i, a := range arr {
+			lines[i], nums[i] = a, i+1
+		}
+		return lines, nums, nil
+	}
+	if json.Valid(trimmed) {
+		return [][]byte{trimmed}, []int{1}, nil
+	}
+	var lines [][]byte
+	var nums []int
+	err := ScanLines(bytes.NewReader(body), func(n int, line []byte) error {
+		lines = append(lines, append([]byte(nil), line...))
+		nums = append(nums, n)
+		return nil
+	})
+	return lines, nums, err
+}
+
+// Envelope wraps Caliper events in a Caliper 1.2 envelope from sensor.
+func Envelope(sensor string, events []map[string]any) ([]byte, error) {
+	return json.Marshal(map[string]any{
+		"sensor":      sensor,
+		"sendTime":    time.Now().UTC().Format("2006-01-02T15:04:05.000Z"),
+		"dataVersion": caliperContext,
+		"data":        events,
+	})
+}
+
+// Sensor is the sensor IRI lrs writes in envelopes of transformed events.
+func (t *Transformer) Sensor() string { return t.lms + "/tracking-log" }
