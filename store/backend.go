@@ -20,6 +20,7 @@ type Backend interface {
 	SchemaStatus(ctx context.Context) (SchemaStatus, error)
 	SaveEnvelope(ctx context.Context, env *Envelope) (SaveResult, error)
 	CreateKey(ctx context.Context, tenant, label string, scopes []string) (Key, string, error)
+	EnsureTenant(ctx context.Context, name string) (int64, error)
 	KeyByToken(ctx context.Context, token string) (Key, error)
 	ListKeys(ctx context.Context) ([]Key, error)
 	RevokeKey(ctx context.Context, id int64) error

@@ -159,3 +159,12 @@ func (s *Postgres) RevokeKey(ctx context.Context, id int64) error {
 	}
 	return nil
 }
+
+// EnsureTenant returns the id of the tenant called name, creating it if need be.
+func (s *Postgres) EnsureTenant(ctx context.Context, name string) (int64, error) {
+	var id int64
+	if err := s.pool.QueryRow(ctx, ensureTenantSQL, name).Scan(&id); err != nil {
+		return 0, fmt.Errorf("ensure tenant: %w", err)
+	}
+	return id, nil
+}

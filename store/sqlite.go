@@ -306,6 +306,19 @@ func (s *SQLite) checkDuplicates(ctx context.Context, tx *sql.Tx, env *Envelope,
 	return nil
 }
 
+// EnsureTenant returns the id of the tenant called name, creating it if need be.
+func (s *SQLite) EnsureTenant(ctx context.Context, name string) (int64, error) {
+	var id int64
+	err := s.w.QueryRowContext(ctx, `
+INSERT INTO tenants (name, created_at) VALUES (?, ?)
+ON CONFLICT (name) DO UPDATE SET name = excluded.name
+RETURNING id`, name, micros(time.Now())).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("ensure tenant: %w", err)
+	}
+	return id, nil
+}
+
 // CreateKey creates an API key for tenant, creating the tenant on first use.
 func (s *SQLite) CreateKey(ctx context.Context, tenant, label string, scopes []string) (Key, string, error) {
 	token, err := NewToken()

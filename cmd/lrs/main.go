@@ -59,6 +59,9 @@ Usage:
                                     events, entities, arrays or NDJSON)
   lrs transform --lms-url URL --actor-secret S [flags] [FILE...|-]
                                     Open edX tracking log -> Caliper NDJSON
+  lrs import [--tenant T] [--endpoint URL --token T] [flags] PATH...
+                                    import Caliper envelopes/NDJSON or Open edX
+                                    logs (files, .gz, directories, -)
   lrs bench query [--events N] [flags]
                                     load a synthetic dataset and measure the
                                     read API (docs/benchmarks.md)
@@ -83,6 +86,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runKeys(ctx, rest, getenv, stdout, stderr)
 	case "validate":
 		return runValidate(ctx, rest, getenv, stdout, stderr)
+	case "import":
+		return runImport(ctx, rest, getenv, stdout, stderr)
 	case "transform":
 		return runTransform(ctx, rest, getenv, stdout, stderr)
 	case "bench":
