@@ -73,7 +73,7 @@ func TestPostEdx(t *testing.T) {
 			t.Fatalf("POST /edx: %d %v", code, sum)
 		}
 		mapped := int(sum["mapped"].(float64))
-		if int(sum["stored"].(float64)) != mapped || mapped < 40 || sum["unknown"].(map[string]any)["edx.forum.thread.created"] == nil ||
+		if int(sum["stored"].(float64)) != mapped || mapped < 40 || sum["unknown"].(map[string]any)["edx.forum.thread.reported"] == nil ||
 			int(sum["skippedAnonymous"].(float64)) != 1 || int(sum["errorCount"].(float64)) < 2 {
 			t.Errorf("summary %v", sum)
 		}

@@ -102,6 +102,9 @@ func (t *Transformer) Transform(line []byte) Result {
 	}
 	res := Result{Name: e.name}
 	m, ok := mappings[e.name]
+	if !ok && !t.cfg.Compat {
+		m, ok = additions[e.name]
+	}
 	if !ok {
 		res.Outcome = Unmapped
 		return res
@@ -126,7 +129,9 @@ func (t *Transformer) Transform(line []byte) Result {
 		return Result{Name: e.name, Outcome: Invalid, Err: err}
 	}
 	ev["@context"] = caliperContext
-	ev["actor"] = actor
+	if _, set := ev["actor"]; !set { // GradeEvents name the grader instead
+		ev["actor"] = actor
+	}
 	ev["eventTime"] = caliperTime(e.time)
 	if s := e.ctx("session"); s != "" {
 		ev["session"] = map[string]any{"id": t.lms + "/sessions/" + s, "type": "Session"}
@@ -231,11 +236,17 @@ func clean(m map[string]any) {
 	}
 }
 
-// Names lists the edX event names the transformer maps, sorted.
-func Names() []string {
-	names := make([]string, 0, len(mappings))
+// Names lists the edX event names the transformer maps, sorted; with
+// compat, only the reference's.
+func Names(compat bool) []string {
+	names := make([]string, 0, len(mappings)+len(additions))
 	for n := range mappings {
 		names = append(names, n)
+	}
+	if !compat {
+		for n := range additions {
+			names = append(names, n)
+		}
 	}
 	sort.Strings(names)
 	return names
