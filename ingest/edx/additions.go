@@ -255,7 +255,7 @@ func examAttempt(action string) func(b *build) (map[string]any, error) {
 }
 
 func oraSubmission(b *build) (map[string]any, error) {
-	block := str(nested(b.e.context, "module", "usage_key"))
+	block := b.e.ctx("module.usage_key")
 	sub := str(b.e.data["submission_uuid"])
 	if block == "" || sub == "" {
 		return nil, errors.New("context.module.usage_key or data.submission_uuid is missing")

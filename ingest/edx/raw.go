@@ -18,46 +18,92 @@ import (
 
 // rawEvent is one tracking-log line, decoded.
 type rawEvent struct {
-	doc     map[string]any
 	name    string
 	data    map[string]any // "data", or "event" decoded when it is a JSON string
 	dataRaw string         // "event"/"data" when it is a non-JSON string (browser problem_check)
-	context map[string]any
+	dataKey []byte         // the data as it appears in the line, for ids
+	context rawContext
+	user    [2]string // top-level user_id, username
 	time    time.Time
+}
+
+// rawLine is the part of a tracking-log line the transformer reads. Decoding
+// into it rather than a generic map skips building the many context fields
+// (agent, ip, …) no mapping uses.
+type rawLine struct {
+	Name      string          `json:"name"`
+	EventType string          `json:"event_type"`
+	Data      json.RawMessage `json:"data"`
+	Event     json.RawMessage `json:"event"`
+	Context   rawContext      `json:"context"`
+	Timestamp json.RawMessage `json:"timestamp"`
+	Time      json.RawMessage `json:"time"`
+	UserID    json.RawMessage `json:"user_id"`
+	Username  json.RawMessage `json:"username"`
+}
+
+type rawContext struct {
+	CourseID    json.RawMessage `json:"course_id"`
+	UserID      json.RawMessage `json:"user_id"`
+	Username    json.RawMessage `json:"username"`
+	Session     json.RawMessage `json:"session"`
+	Referer     json.RawMessage `json:"referer"`
+	EventSource json.RawMessage `json:"event_source"`
+	Module      struct {
+		UsageKey json.RawMessage `json:"usage_key"`
+	} `json:"module"`
+}
+
+// rawString reads a JSON scalar as a string: "" for null, objects and arrays.
+func rawString(b json.RawMessage) string {
+	if len(b) == 0 {
+		return ""
+	}
+	switch b[0] {
+	case '"':
+		// Most values have no escapes: skip the decoder, called for every field read.
+		if len(b) >= 2 && bytes.IndexByte(b, '\\') < 0 {
+			return string(b[1 : len(b)-1])
+		}
+		var s string
+		if json.Unmarshal(b, &s) == nil {
+			return s
+		}
+	case 'n', '{', '[':
+		return ""
+	}
+	return string(b) // a number or boolean, as written
 }
 
 // parseRaw decodes a tracking-log line.
 func parseRaw(line []byte) (*rawEvent, error) {
-	dec := json.NewDecoder(bytes.NewReader(line))
-	dec.UseNumber()
-	var doc map[string]any
-	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("not a JSON object: %w", err)
+	var l rawLine
+	if err := json.Unmarshal(line, &l); err != nil {
+		return nil, fmt.Errorf("not a tracking-log JSON object: %w", err)
 	}
-	ev := &rawEvent{doc: doc}
-	ev.name = str(doc["name"])
+	ev := &rawEvent{name: l.Name, context: l.Context, user: [2]string{rawString(l.UserID), rawString(l.Username)}}
 	if ev.name == "" {
-		ev.name = str(doc["event_type"])
+		ev.name = l.EventType
 	}
 	if ev.name == "" {
 		return nil, fmt.Errorf("no event name (name or event_type)")
 	}
-	ev.context, _ = doc["context"].(map[string]any)
-	for _, key := range []string{"data", "event"} {
-		switch d := doc[key].(type) {
-		case map[string]any:
-			ev.data = d
-		case string:
-			if d == "" {
-				continue
-			}
-			var m map[string]any
-			dd := json.NewDecoder(strings.NewReader(d))
-			dd.UseNumber()
-			if dd.Decode(&m) == nil {
-				ev.data = m
-			} else {
-				ev.dataRaw = d
+	for _, raw := range []json.RawMessage{l.Data, l.Event} {
+		if len(raw) == 0 || raw[0] == 'n' {
+			continue
+		}
+		ev.dataKey = raw
+		switch raw[0] {
+		case '{':
+			ev.data = decodeObject(raw)
+		case '"':
+			var s string
+			if json.Unmarshal(raw, &s) == nil && s != "" {
+				if m := decodeObject([]byte(s)); m != nil {
+					ev.data = m
+				} else {
+					ev.dataRaw = s
+				}
 			}
 		}
 		if ev.data != nil || ev.dataRaw != "" {
@@ -67,9 +113,9 @@ func parseRaw(line []byte) (*rawEvent, error) {
 	if ev.data == nil {
 		ev.data = map[string]any{}
 	}
-	ts := str(doc["timestamp"])
+	ts := rawString(l.Timestamp)
 	if ts == "" {
-		ts = str(doc["time"])
+		ts = rawString(l.Time)
 	}
 	t, err := parseTime(ts)
 	if err != nil {
@@ -77,6 +123,17 @@ func parseRaw(line []byte) (*rawEvent, error) {
 	}
 	ev.time = t
 	return ev, nil
+}
+
+// decodeObject decodes a JSON object with numbers kept as json.Number, or returns nil.
+func decodeObject(b []byte) map[string]any {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var m map[string]any
+	if dec.Decode(&m) != nil {
+		return nil
+	}
+	return m
 }
 
 var timeLayouts = []string{
@@ -99,7 +156,38 @@ func parseTime(s string) (time.Time, error) {
 }
 
 // ctx returns a context field as a string ("" when absent or null).
-func (e *rawEvent) ctx(key string) string { return str(e.context[key]) }
+func (e *rawEvent) ctx(key string) string {
+	c := &e.context
+	switch key {
+	case "course_id":
+		return rawString(c.CourseID)
+	case "session":
+		return rawString(c.Session)
+	case "referer":
+		return rawString(c.Referer)
+	case "event_source":
+		return rawString(c.EventSource)
+	case "user_id":
+		return rawString(c.UserID)
+	case "username":
+		return rawString(c.Username)
+	case "module.usage_key":
+		return rawString(c.Module.UsageKey)
+	}
+	return ""
+}
+
+// userCandidates are the user keys of the event, in the reference's order:
+// data.user_id, data.username, then user_id and username at the top or in context.
+func (e *rawEvent) userCandidates() []string {
+	var out []string
+	for _, s := range []string{str(e.data["user_id"]), str(e.data["username"]), e.user[0], e.ctx("user_id"), e.user[1], e.ctx("username")} {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
 
 // courseID is the event's course: context.course_id, else data.course_id.
 func (e *rawEvent) courseID() string {
@@ -107,17 +195,6 @@ func (e *rawEvent) courseID() string {
 		return c
 	}
 	return str(e.data["course_id"])
-}
-
-// userKey finds who acted, in the reference's order: data.user_id,
-// data.username, then user_id and username at the top or in context.
-func (e *rawEvent) userKey() string {
-	for _, v := range []any{e.data["user_id"], e.data["username"], e.doc["user_id"], e.context["user_id"], e.doc["username"], e.context["username"]} {
-		if s := str(v); s != "" {
-			return s
-		}
-	}
-	return ""
 }
 
 // str renders a JSON scalar as a string; "" for null, objects and arrays.

@@ -3,7 +3,6 @@ package edx
 import (
 	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -169,12 +168,7 @@ var errAnonymous = errors.New("no user in the event")
 // actor is the Person who acted: an anonymous id from the actor map, else a
 // keyed hash of the user id or username. The real id never leaves.
 func (t *Transformer) actor(e *rawEvent) (map[string]any, error) {
-	var candidates []string
-	for _, v := range []any{e.data["user_id"], e.data["username"], e.doc["user_id"], e.context["user_id"], e.doc["username"], e.context["username"]} {
-		if s := str(v); s != "" {
-			candidates = append(candidates, s)
-		}
-	}
+	candidates := e.userCandidates()
 	if len(candidates) == 0 {
 		return nil, errAnonymous
 	}
@@ -199,16 +193,15 @@ func (t *Transformer) actor(e *rawEvent) (map[string]any, error) {
 var idNamespace = uuid.MustParse("6f1c8e9a-3d2b-5c4e-9a7f-0b1d2e3f4a5b")
 
 // eventID is a name-based UUID over what identifies the raw event — its
-// name, time, user, session, course and data — and the object it maps to
-// (two copies of a browser event may differ only in the page they came
-// from), so a replayed log yields the same ids and the store keeps each
+// name, time, user, session, course and data as logged — and the object it
+// maps to (two copies of a browser event may differ only in the page they
+// came from), so a replayed log yields the same ids and the store keeps each
 // event once.
 func eventID(e *rawEvent, ev map[string]any) uuid.UUID {
-	data, _ := json.Marshal(e.data) // maps marshal with sorted keys: canonical
 	actor, _ := ev["actor"].(map[string]any)
 	object, _ := ev["object"].(map[string]any)
 	name := strings.Join([]string{e.name, e.time.Format("2006-01-02T15:04:05.000000Z"), str(actor["id"]),
-		e.ctx("session"), e.courseID(), string(data), e.dataRaw, str(ev["action"]), str(object["id"])}, "\x00")
+		e.ctx("session"), e.courseID(), string(e.dataKey), str(ev["action"]), str(object["id"])}, "\x00")
 	return uuid.NewSHA1(idNamespace, []byte(name))
 }
 

@@ -24,10 +24,8 @@ func erbConfig(t *testing.T) Config {
 		if err != nil {
 			continue
 		}
-		for _, v := range []any{e.data["user_id"], e.data["username"], e.doc["user_id"], e.context["user_id"], e.doc["username"], e.context["username"]} {
-			if s := str(v); s != "" {
-				users[s] = "32e08e30-f8ae-4ce2-94a8-c2bfe38a70cb"
-			}
+		for _, s := range e.userCandidates() {
+			users[s] = "32e08e30-f8ae-4ce2-94a8-c2bfe38a70cb"
 		}
 	}
 	return Config{
