@@ -14,6 +14,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/lrs-dev/lrs/ingest"
+	"github.com/lrs-dev/lrs/ingest/edx"
+	"github.com/lrs-dev/lrs/ingest/importer"
 	"github.com/lrs-dev/lrs/ingest/synth"
 	"github.com/lrs-dev/lrs/store"
 )
@@ -175,4 +177,84 @@ func runClients(b *testing.B, n int, op func(i int) error) {
 		b.Fatal(firstErr)
 	}
 	b.ReportMetric(float64(n*benchEventsPerEnvelope)/elapsed.Seconds(), "events/s")
+}
+
+// BenchmarkImport measures 'lrs import' of an Open edX tracking log into
+// PostgreSQL (transform, validate, store in envelopes of 1,000) against
+// CopyFrom of the same rows into the same tables. Each op is one log line;
+// events/s is reported.
+//
+//	go test ./web -run '^$' -bench Import -benchtime 50000x
+func BenchmarkImport(b *testing.B) {
+	seed := uint64(time.Now().UnixNano())
+	edxLog := func(n int, seed uint64) *bytes.Buffer {
+		g := synth.New(synth.DefaultPopulation, seed)
+		var log bytes.Buffer
+		for i := 0; i < n; i++ {
+			log.Write(g.EdxLine())
+			log.WriteByte('\n')
+		}
+		return &log
+	}
+	tr, err := edx.New(edx.Config{LMSURL: "https://lms.example.edu", ActorSecret: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("import", func(b *testing.B) {
+		bb := setupMax(b, "postgres", 5<<20)
+		log := edxLog(b.N, seed)
+		im := importer.New(importer.StoreSink{Service: ingest.NewService(bb.db, ingest.NewValidator(ingest.Strict)),
+			Source: ingest.Source{TenantID: bb.tenant}}, tr, 1000, nil)
+		b.ResetTimer()
+		start := time.Now()
+		if err := im.ImportReader(context.Background(), "bench.log", bytes.NewReader(log.Bytes())); err != nil {
+			b.Fatal(err)
+		}
+		if err := im.Flush(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(im.Stats.Stored)/time.Since(start).Seconds(), "events/s")
+		if im.Stats.ErrorCount > 0 {
+			b.Fatalf("import errors: %v", im.Stats.Errors)
+		}
+	})
+	b.Run("copyfrom_ceiling", func(b *testing.B) {
+		bb := setupMax(b, "postgres", 5<<20)
+		log := edxLog(b.N, seed+1) // other ids, the same mix
+		// The same events, transformed and prepared before the clock starts.
+		svc := ingest.NewService(nil, ingest.NewValidator(ingest.Strict))
+		var batches []*ingest.Batch
+		var events []map[string]any
+		flush := func() {
+			if len(events) == 0 {
+				return
+			}
+			env, _ := edx.Envelope(tr.Sensor(), events)
+			batch, err := svc.Prepare(ingest.Source{TenantID: bb.tenant}, env)
+			if err != nil {
+				b.Fatal(err)
+			}
+			batches = append(batches, batch)
+			events = events[:0]
+		}
+		edx.ScanLines(bytes.NewReader(log.Bytes()), func(_ int, line []byte) error {
+			events = append(events, tr.Transform(line).Events...)
+			if len(events) >= 1000 {
+				flush()
+			}
+			return nil
+		})
+		flush()
+		pool := bb.db.(*store.Postgres).Pool()
+		b.ResetTimer()
+		start := time.Now()
+		n := 0
+		for _, batch := range batches {
+			if err := copyEnvelope(context.Background(), pool, batch); err != nil {
+				b.Fatal(err)
+			}
+			n += len(batch.Rows.Events)
+		}
+		b.ReportMetric(float64(n)/time.Since(start).Seconds(), "events/s")
+	})
 }

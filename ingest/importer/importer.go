@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/lrs-dev/lrs/ingest"
@@ -40,6 +41,7 @@ type Stats struct {
 // MaxErrors caps the messages Stats keeps.
 const MaxErrors = 50
 
+// fail records a bad line or item; Importer calls it under its lock.
 func (s *Stats) fail(where string, err error) {
 	s.ErrorCount++
 	if len(s.Errors) < MaxErrors {
@@ -56,6 +58,13 @@ type Importer struct {
 	Stats    Stats
 	pending  []item
 	progress func(*Stats)
+
+	// The storing goroutine: batches to store, closed done when it stops,
+	// its first error; mu guards Stats and err while it runs.
+	batches chan []item
+	done    chan struct{}
+	mu      sync.Mutex
+	err     error
 }
 
 type item struct {
@@ -80,8 +89,8 @@ func New(sink Sink, tr *edx.Transformer, batch int, progress func(*Stats)) *Impo
 // broken one is reported and skipped. Otherwise the whole input is one JSON
 // document (a pretty-printed envelope), read up to 64 MiB.
 func (im *Importer) ImportReader(ctx context.Context, name string, r io.Reader) error {
-	im.Stats.Files++
-	cr := &countingReader{r: r, n: &im.Stats.Bytes}
+	im.locked(func(s *Stats) { s.Files++ })
+	cr := &countingReader{r: r, add: func(n int) { im.locked(func(s *Stats) { s.Bytes += int64(n) }) }}
 	var (
 		whole    bytes.Buffer
 		ndjson   bool
@@ -92,13 +101,13 @@ func (im *Importer) ImportReader(ctx context.Context, name string, r io.Reader) 
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		im.Stats.Lines++
+		im.locked(func(s *Stats) { s.Lines++ })
 		if !decided {
 			decided, ndjson = true, json.Valid(line)
 		}
 		if ndjson {
 			if !json.Valid(line) {
-				im.Stats.fail(fmt.Sprintf("%s:%d", name, n), errors.New("not a JSON object"))
+				im.fail(fmt.Sprintf("%s:%d", name, n), errors.New("not a JSON object"))
 				return nil
 			}
 			return im.line(ctx, fmt.Sprintf("%s:%d", name, n), line)
@@ -117,9 +126,9 @@ func (im *Importer) ImportReader(ctx context.Context, name string, r io.Reader) 
 	switch {
 	case ndjson || !decided:
 	case tooLarge:
-		im.Stats.fail(name, errors.New("not NDJSON, and larger than 64 MiB as one JSON document"))
+		im.fail(name, errors.New("not NDJSON, and larger than 64 MiB as one JSON document"))
 	case !json.Valid(whole.Bytes()):
-		im.Stats.fail(name+":1", errors.New("neither NDJSON nor one JSON document"))
+		im.fail(name+":1", errors.New("neither NDJSON nor one JSON document"))
 	default:
 		return im.line(ctx, name+":1", whole.Bytes())
 	}
@@ -138,14 +147,14 @@ func (im *Importer) line(ctx context.Context, where string, doc []byte) error {
 		Time        json.RawMessage `json:"time"`
 	}
 	if err := json.Unmarshal(doc, &probe); err != nil {
-		im.Stats.fail(where, fmt.Errorf("not a JSON object"))
+		im.fail(where, fmt.Errorf("not a JSON object"))
 		return nil
 	}
 	switch {
 	case probe.DataVersion != nil: // a Caliper envelope: its items
 		var items []json.RawMessage
 		if err := json.Unmarshal(probe.Data, &items); err != nil {
-			im.Stats.fail(where, errors.New("an envelope whose data is not an array"))
+			im.fail(where, errors.New("an envelope whose data is not an array"))
 			return nil
 		}
 		for _, it := range items {
@@ -157,17 +166,17 @@ func (im *Importer) line(ctx context.Context, where string, doc []byte) error {
 		return im.add(ctx, item{json: doc, where: where})
 	case probe.EventType != nil || (probe.Name != nil && (probe.Timestamp != nil || probe.Time != nil)):
 		if im.edx == nil {
-			im.Stats.fail(where, errors.New("an Open edX event, but no --lms-url and --actor-secret are configured"))
+			im.fail(where, errors.New("an Open edX event, but no --lms-url and --actor-secret are configured"))
 			return nil
 		}
 		res := im.edx.Transform(doc)
 		switch res.Outcome {
 		case edx.Unmapped:
-			im.Stats.Unknown[res.Name]++
+			im.locked(func(s *Stats) { s.Unknown[res.Name]++ })
 		case edx.AnonymousSkipped:
-			im.Stats.SkippedAnonymous++
+			im.locked(func(s *Stats) { s.SkippedAnonymous++ })
 		case edx.Invalid:
-			im.Stats.fail(where, res.Err)
+			im.fail(where, res.Err)
 		}
 		for _, ev := range res.Events {
 			b, err := json.Marshal(ev)
@@ -179,7 +188,7 @@ func (im *Importer) line(ctx context.Context, where string, doc []byte) error {
 			}
 		}
 	default:
-		im.Stats.fail(where, errors.New("neither a Caliper envelope, event or entity nor an Open edX event"))
+		im.fail(where, errors.New("neither a Caliper envelope, event or entity nor an Open edX event"))
 	}
 	return nil
 }
@@ -187,29 +196,81 @@ func (im *Importer) line(ctx context.Context, where string, doc []byte) error {
 func (im *Importer) add(ctx context.Context, it item) error {
 	im.pending = append(im.pending, it)
 	if len(im.pending) >= im.batch {
-		return im.Flush(ctx)
+		return im.send(ctx)
 	}
 	return nil
 }
 
-// Flush sends what is pending. Items the sink refuses are reported with
-// their file and line and left out; the rest is sent again, so one bad item
-// never costs its whole batch.
-func (im *Importer) Flush(ctx context.Context) error {
+// send hands the pending batch to the storing goroutine, so that reading and
+// transforming the next batch overlaps with storing this one. At most one
+// batch waits: memory stays bounded.
+func (im *Importer) send(ctx context.Context) error {
+	if len(im.pending) == 0 {
+		return im.storeErr()
+	}
+	if im.batches == nil {
+		im.batches = make(chan []item, 1)
+		im.done = make(chan struct{})
+		go im.storeLoop(ctx)
+	}
 	items := im.pending
-	im.pending = im.pending[:0:0]
+	im.pending = nil
+	select {
+	case im.batches <- items:
+	case <-im.done: // the storer stopped on an error
+	}
+	return im.storeErr()
+}
+
+func (im *Importer) storeLoop(ctx context.Context) {
+	defer close(im.done)
+	for items := range im.batches {
+		if err := im.store(ctx, items); err != nil {
+			im.mu.Lock()
+			im.err = err
+			im.mu.Unlock()
+			return
+		}
+	}
+}
+
+func (im *Importer) storeErr() error {
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	return im.err
+}
+
+// Flush stores what is pending and waits for every batch to be stored.
+func (im *Importer) Flush(ctx context.Context) error {
+	if err := im.send(ctx); err != nil {
+		return err
+	}
+	if im.batches != nil {
+		close(im.batches)
+		<-im.done
+		im.batches = nil
+	}
+	return im.storeErr()
+}
+
+// store sends one batch. Items the sink refuses are reported with their file
+// and line and left out; the rest is sent again, so one bad item never costs
+// its whole batch.
+func (im *Importer) store(ctx context.Context, items []item) error {
 	// Each refusal removes at least one item, so this ends.
 	for len(items) > 0 {
 		res, err := im.sink.Store(ctx, envelope(im.sensor, items))
 		var ie *ingest.Error
 		if errors.As(err, &ie) {
 			bad := map[int]bool{}
+			im.mu.Lock()
 			for _, p := range ie.Problems {
 				if p.Index >= 0 && p.Index < len(items) && !bad[p.Index] {
 					bad[p.Index] = true
 					im.Stats.fail(items[p.Index].where, fmt.Errorf("%s: %s", p.Path, p.Message))
 				}
 			}
+			im.mu.Unlock()
 			if len(bad) == 0 {
 				return fmt.Errorf("envelope refused: %w", err)
 			}
@@ -225,14 +286,16 @@ func (im *Importer) Flush(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		im.mu.Lock()
 		im.Stats.Stored += res.EventsStored
 		im.Stats.Duplicates += res.Duplicates
 		im.Stats.Entities += res.Entities
 		im.Stats.Events += res.EventsStored + res.Duplicates
+		if im.progress != nil {
+			im.progress(&im.Stats)
+		}
+		im.mu.Unlock()
 		break
-	}
-	if im.progress != nil {
-		im.progress(&im.Stats)
 	}
 	return nil
 }
@@ -276,14 +339,23 @@ func (s *Stats) WriteSummary(w io.Writer) {
 	}
 }
 
-// countingReader adds what it reads to *n, for progress by bytes.
+// countingReader reports what it reads, for progress by bytes.
 type countingReader struct {
-	r io.Reader
-	n *int64
+	r   io.Reader
+	add func(int)
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	*c.n += int64(n)
+	c.add(n)
 	return n, err
 }
+
+// locked runs fn on the stats under the lock the storing goroutine shares.
+func (im *Importer) locked(fn func(*Stats)) {
+	im.mu.Lock()
+	fn(&im.Stats)
+	im.mu.Unlock()
+}
+
+func (im *Importer) fail(where string, err error) { im.locked(func(s *Stats) { s.fail(where, err) }) }
