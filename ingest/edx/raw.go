@@ -21,7 +21,6 @@ type rawEvent struct {
 	name    string
 	data    map[string]any // "data", or "event" decoded when it is a JSON string
 	dataRaw string         // "event"/"data" when it is a non-JSON string (browser problem_check)
-	dataKey []byte         // the data as it appears in the line, for ids
 	context rawContext
 	user    [2]string // top-level user_id, username
 	time    time.Time
@@ -92,7 +91,6 @@ func parseRaw(line []byte) (*rawEvent, error) {
 		if len(raw) == 0 || raw[0] == 'n' {
 			continue
 		}
-		ev.dataKey = raw
 		switch raw[0] {
 		case '{':
 			ev.data = decodeObject(raw)

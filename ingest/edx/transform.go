@@ -2,10 +2,14 @@ package edx
 
 import (
 	"crypto/hmac"
+	"crypto/sha1"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
@@ -193,16 +197,62 @@ func (t *Transformer) actor(e *rawEvent) (map[string]any, error) {
 var idNamespace = uuid.MustParse("6f1c8e9a-3d2b-5c4e-9a7f-0b1d2e3f4a5b")
 
 // eventID is a name-based UUID over what identifies the raw event — its
-// name, time, user, session, course and data as logged — and the object it
-// maps to (two copies of a browser event may differ only in the page they
-// came from), so a replayed log yields the same ids and the store keeps each
-// event once.
+// name, time, user, session, course and data — and the object it maps to
+// (two copies of a browser event may differ only in the page they came
+// from). The data is hashed in a canonical form (sorted keys), so the same
+// event posted live and later imported from a log, serialised differently,
+// gets the same id and is stored once.
 func eventID(e *rawEvent, ev map[string]any) uuid.UUID {
 	actor, _ := ev["actor"].(map[string]any)
 	object, _ := ev["object"].(map[string]any)
-	name := strings.Join([]string{e.name, e.time.Format("2006-01-02T15:04:05.000000Z"), str(actor["id"]),
-		e.ctx("session"), e.courseID(), string(e.dataKey), str(ev["action"]), str(object["id"])}, "\x00")
-	return uuid.NewSHA1(idNamespace, []byte(name))
+	h := sha1.New()
+	h.Write(idNamespace[:])
+	for _, part := range []string{e.name, e.time.Format("2006-01-02T15:04:05.000000Z"), str(actor["id"]),
+		e.ctx("session"), e.courseID(), str(ev["action"]), str(object["id"]), e.dataRaw} {
+		io.WriteString(h, part)
+		h.Write([]byte{0})
+	}
+	writeCanonical(h, e.data)
+	var id uuid.UUID
+	copy(id[:], h.Sum(nil))
+	id[6] = id[6]&0x0f | 0x50 // version 5: name-based, SHA-1
+	id[8] = id[8]&0x3f | 0x80
+	return id
+}
+
+// writeCanonical writes v with object keys sorted: equal JSON, equal bytes.
+func writeCanonical(w io.Writer, v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		io.WriteString(w, "{")
+		for _, k := range keys {
+			io.WriteString(w, strconv.Quote(k))
+			io.WriteString(w, ":")
+			writeCanonical(w, x[k])
+			io.WriteString(w, ",")
+		}
+		io.WriteString(w, "}")
+	case []any:
+		io.WriteString(w, "[")
+		for _, e := range x {
+			writeCanonical(w, e)
+			io.WriteString(w, ",")
+		}
+		io.WriteString(w, "]")
+	case string:
+		io.WriteString(w, strconv.Quote(x))
+	case json.Number:
+		io.WriteString(w, x.String())
+	case bool:
+		io.WriteString(w, strconv.FormatBool(x))
+	case nil:
+		io.WriteString(w, "null")
+	}
 }
 
 // clean removes, recursively through objects (not inside arrays), keys whose
