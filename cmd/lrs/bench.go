@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -29,8 +31,11 @@ import (
 // database (once; later runs reuse it) and measures the read API over HTTP on
 // loopback, printing a Markdown report.
 func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "edx-log" {
+		return runBenchEdxLog(args[1:], getenv, stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "query" {
-		return &exitCodeError{code: 2, err: errors.New("bench: want 'bench query'")}
+		return &exitCodeError{code: 2, err: errors.New("bench: want 'bench query' or 'bench edx-log'")}
 	}
 	var (
 		cfg     config
@@ -346,4 +351,46 @@ func moreOf(body []byte) string {
 		return ""
 	}
 	return strings.ReplaceAll(rest[:j], `\u0026`, "&")
+}
+
+// runBenchEdxLog is 'lrs bench edx-log': it writes a synthetic Open edX
+// tracking log of about --size bytes, for import and memory tests.
+func runBenchEdxLog(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var (
+		size byteSize = 1 << 30
+		out  string
+		seed uint64
+	)
+	fs := newFlagSet("bench edx-log", stderr)
+	fs.Var(&size, "size", "approximate size of the log (bytes, or with KiB/MiB/GiB)")
+	fs.StringVar(&out, "out", "-", "file to write, - for standard output")
+	fs.Uint64Var(&seed, "seed", 1, "random seed: the same seed writes the same log")
+	if err := parseFlags(fs, args, getenv); err != nil {
+		return err
+	}
+	w := stdout
+	if out != "-" {
+		f, err := os.Create(out)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		w = f
+	}
+	bw := bufio.NewWriterSize(w, 1<<20)
+	g := synth.New(synth.DefaultPopulation, seed)
+	var written int64
+	lines := 0
+	for written < int64(size) {
+		line := g.EdxLine()
+		bw.Write(line)
+		bw.WriteByte('\n')
+		written += int64(len(line) + 1)
+		lines++
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "wrote %d lines, %d bytes\n", lines, written)
+	return nil
 }
