@@ -225,9 +225,17 @@ func (s *Postgres) ExportEvents(ctx context.Context, f EventFilter, fn func(*Sto
 		return fmt.Errorf("export events: %w", err)
 	}
 	defer rows.Close()
+	return eachEvent(rows, func(ev *StoredEvent) error { return scanEvent(rows, ev) }, fn)
+}
+
+// eachEvent scans every row into one reused StoredEvent and hands it to fn.
+func eachEvent(rows interface {
+	Next() bool
+	Err() error
+}, scan func(*StoredEvent) error, fn func(*StoredEvent) error) error {
 	var ev StoredEvent
 	for rows.Next() {
-		if err := scanEvent(rows, &ev); err != nil {
+		if err := scan(&ev); err != nil {
 			return fmt.Errorf("export events: %w", err)
 		}
 		if err := fn(&ev); err != nil {

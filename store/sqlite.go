@@ -478,19 +478,7 @@ func (s *SQLite) ExportEvents(ctx context.Context, f EventFilter, fn func(*Store
 		return fmt.Errorf("export events: %w", err)
 	}
 	defer rows.Close()
-	var ev StoredEvent
-	for rows.Next() {
-		if err := scanSQLiteEvent(rows.Scan, &ev); err != nil {
-			return fmt.Errorf("export events: %w", err)
-		}
-		if err := fn(&ev); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("export events: %w", err)
-	}
-	return nil
+	return eachEvent(rows, func(ev *StoredEvent) error { return scanSQLiteEvent(rows.Scan, ev) }, fn)
 }
 
 // EventByID returns one of the tenant's events, or ErrNotFound.

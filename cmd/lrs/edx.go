@@ -147,23 +147,36 @@ func runTransform(ctx context.Context, args []string, getenv func(string) string
 
 // eachLogLine streams the lines of a tracking log file (plain or .gz), or stdin for "-".
 func eachLogLine(name string, fn func(n int, line []byte) error) error {
-	var r io.Reader = os.Stdin
-	if name != "-" {
-		f, err := os.Open(name)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		r = f
-	}
-	lr, err := edx.OpenLog(r)
+	r, closeFn, err := openInput(name)
 	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+		return err
 	}
-	if err := edx.ScanLines(lr, fn); err != nil {
+	defer closeFn()
+	if err := edx.ScanLines(r, fn); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	return nil
+}
+
+// openInput opens a file, or standard input for "-", decompressing it if it is gzipped.
+func openInput(name string) (io.Reader, func() error, error) {
+	var (
+		r       io.Reader = os.Stdin
+		closeFn           = func() error { return nil }
+	)
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, nil, err
+		}
+		r, closeFn = f, f.Close
+	}
+	lr, err := edx.OpenLog(r)
+	if err != nil {
+		closeFn()
+		return nil, nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return lr, closeFn, nil
 }
 
 type lineWriter struct {

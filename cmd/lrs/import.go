@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/lrs-dev/lrs/ingest"
-	"github.com/lrs-dev/lrs/ingest/edx"
 	"github.com/lrs-dev/lrs/ingest/importer"
 	"github.com/lrs-dev/lrs/store"
 )
@@ -112,20 +111,12 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 }
 
 func importOne(ctx context.Context, im *importer.Importer, name string) error {
-	var r io.Reader = os.Stdin
-	if name != "-" {
-		f, err := os.Open(name)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		r = f
-	}
-	lr, err := edx.OpenLog(r)
+	r, closeFn, err := openInput(name)
 	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+		return err
 	}
-	return im.ImportReader(ctx, name, lr)
+	defer closeFn()
+	return im.ImportReader(ctx, name, r)
 }
 
 // expandPaths turns directories into the files below them, sorted.

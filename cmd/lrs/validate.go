@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/lrs-dev/lrs/ingest"
 )
@@ -53,25 +50,12 @@ func runValidate(ctx context.Context, args []string, getenv func(string) string,
 }
 
 func readInput(name string) ([]byte, error) {
-	var r io.Reader = os.Stdin
-	if name != "-" {
-		f, err := os.Open(name)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		r = f
+	r, closeFn, err := openInput(name)
+	if err != nil {
+		return nil, err
 	}
-	br := bufio.NewReader(r)
-	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		defer zr.Close()
-		return io.ReadAll(zr)
-	}
-	return io.ReadAll(br)
+	defer closeFn()
+	return io.ReadAll(r)
 }
 
 // document is one JSON document of a file and the line it starts on.
