@@ -94,6 +94,10 @@ type Result struct {
 	Err     error            // why, when Invalid
 }
 
+// PageRequest is the name under which implicit server events (event_type a
+// URL path) are counted.
+const PageRequest = "(page requests: event_type is a URL path)"
+
 // errNoMapping marks names the transformer does not map.
 var errNoMapping = errors.New("no mapping")
 
@@ -104,6 +108,12 @@ func (t *Transformer) Transform(line []byte) Result {
 		return Result{Outcome: Invalid, Err: err}
 	}
 	res := Result{Name: e.name}
+	if strings.HasPrefix(e.name, "/") {
+		// An implicit server event: a page request, not a learning event.
+		// One name for all of them, or a log's URLs would each be counted.
+		res.Name, res.Outcome = PageRequest, Unmapped
+		return res
+	}
 	m, ok := mappings[e.name]
 	if !ok && !t.cfg.Compat {
 		m, ok = additions[e.name]

@@ -172,7 +172,7 @@ func (im *Importer) line(ctx context.Context, where string, doc []byte) error {
 		res := im.edx.Transform(doc)
 		switch res.Outcome {
 		case edx.Unmapped:
-			im.locked(func(s *Stats) { s.Unknown[res.Name]++ })
+			im.locked(func(s *Stats) { edx.CountName(s.Unknown, res.Name) })
 		case edx.AnonymousSkipped:
 			im.locked(func(s *Stats) { s.SkippedAnonymous++ })
 		case edx.Invalid:
