@@ -47,7 +47,7 @@ func (s *Summary) Add(line int, r Result) {
 		s.Events += len(r.Events)
 		s.ByName[r.Name]++
 	case Unmapped:
-		countName(s.Unknown, r.Name)
+		CountName(s.Unknown, r.Name)
 	case AnonymousSkipped:
 		s.SkippedAnonymous++
 	case Invalid:
@@ -62,16 +62,13 @@ func (s *Summary) Add(line int, r Result) {
 // full of odd names cannot grow it without bound.
 const MaxNames = 1000
 
-// countName counts name in m, folding names past MaxNames into one entry.
-func countName(m map[string]int, name string) {
+// CountName counts name in m, folding names past MaxNames into one entry.
+func CountName(m map[string]int, name string) {
 	if _, ok := m[name]; !ok && len(m) >= MaxNames {
 		name = "(other names)"
 	}
 	m[name]++
 }
-
-// CountName is countName for other packages' summaries.
-func CountName(m map[string]int, name string) { countName(m, name) }
 
 // WriteText prints the summary for people: counts by outcome, then by name.
 func (s *Summary) WriteText(w io.Writer) {
