@@ -114,6 +114,10 @@ func (s *SQLite) Optimize(ctx context.Context) error {
 	if _, err := s.w.ExecContext(ctx, `PRAGMA analysis_limit = 0; PRAGMA optimize = 0x10002`); err != nil {
 		return fmt.Errorf("optimize sqlite: %w", err)
 	}
+	// Open read connections keep the statistics they loaded: drop the idle
+	// ones so that queries plan with the new figures.
+	s.r.SetMaxIdleConns(0)
+	s.r.SetMaxIdleConns(4)
 	return nil
 }
 
