@@ -7,7 +7,7 @@ help: ## show the targets
 build: ## build bin/lrs
 	$(GO) build -o bin/lrs ./cmd/lrs
 
-run: ## run the store (needs LRS_DATABASE_URL)
+run: ## run the store (embedded by default; LRS_DATABASE_URL for PostgreSQL)
 	$(GO) run ./cmd/lrs serve --migrate
 
 test: ## run every test against a real PostgreSQL (see README)

@@ -230,22 +230,28 @@ func (c *checker) context(path string, v any) {
 			c.add(path, "must not be an empty array")
 			return
 		}
-		sawCaliper := false
+		caliperAt := -1
 		for j, e := range ctx {
 			switch x := e.(type) {
 			case string:
 				if c.contextIRI(path+"["+strconv.Itoa(j)+"]", x, false) {
-					sawCaliper = true
+					caliperAt = j
 				}
 			case map[string]any:
 			default:
 				c.add(path+"["+strconv.Itoa(j)+"]", "must be a context IRI or an inline context object, got %s", jsonKind(e))
 			}
 		}
-		if c.strict && !sawCaliper {
+		switch {
+		case !c.strict:
+		case caliperAt < 0:
 			if _, inline := ctx[len(ctx)-1].(map[string]any); !inline {
 				c.add(path, "must include the Caliper context IRI, such as %q", V1p2)
 			}
+		case c.version == version12 && caliperAt != len(ctx)-1:
+			// 1.2 puts Caliper's context last so that it wins over the others;
+			// 1.1 extension arrays ([v1p1, {…}]) put it first.
+			c.add(path, "the Caliper 1.2 context must be the last element of the array")
 		}
 	default:
 		c.add(path, "must be the Caliper context IRI, an inline context or an array of contexts, got %s", jsonKind(v))

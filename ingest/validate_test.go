@@ -40,6 +40,8 @@ func TestValidatorRules(t *testing.T) {
 		{"SubtypeAccepted", v12(strings.Replace(event11("ViewEvent", "Viewed", ""), `"type":"Document"`, `"type":"VideoObject"`, 1)), "", true},
 		{"ObjectWrongType", v12(strings.Replace(event11("ViewEvent", "Viewed", ""), `"type":"Document"`, `"type":"Person"`, 1)), "data[0].object.type", true},
 		{"NestedIntegerAsString", v12(strings.Replace(event11("ViewEvent", "Viewed", ""), `"type":"Document"`, `"type":"Document","version":1`, 1)), "data[0].object.version", true},
+		{"ContextArrayCaliperLast", strings.Replace(v12(event11("ViewEvent", "Viewed", "")), `"@context":"http://purl.imsglobal.org/ctx/caliper/v1p2"`, `"@context":[{"x":"http://x.org/"},"http://purl.imsglobal.org/ctx/caliper/v1p2"]`, 1), "", true},
+		{"ContextArrayCaliperFirst", strings.Replace(v12(event11("ViewEvent", "Viewed", "")), `"@context":"http://purl.imsglobal.org/ctx/caliper/v1p2"`, `"@context":["http://purl.imsglobal.org/ctx/caliper/v1p2",{"x":"http://x.org/"}]`, 1), "data[0].@context", true},
 		{"HTTPSContext", strings.Replace(v12(event11("ViewEvent", "Viewed", "")), "http://purl", "https://purl", 1), "", true},
 		{"NotCaliperAtAll", `{"@context":"http://purl.imsglobal.org/ctx/caliper/v1p2","type":"ViewEvent","action":"Viewed"}`, "data[0].id", false},
 	}
