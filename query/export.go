@@ -84,7 +84,7 @@ func (s *Service) Export(ctx context.Context, w io.Writer, format string, f stor
 			return bw.WriteByte('\n')
 		}
 	}
-	err := s.store.ExportEvents(ctx, f, func(ev *store.StoredEvent) error {
+	err := s.store.ExportEvents(ctx, f, format == "ndjson", func(ev *store.StoredEvent) error {
 		n++
 		return write(ev)
 	})

@@ -136,7 +136,7 @@ func parseBool(v url.Values, name string) (bool, error) {
 // Store is what the read path needs of a backend.
 type Store interface {
 	ListEvents(ctx context.Context, f store.EventFilter, after *store.Position, ascending bool, limit int) ([]store.StoredEvent, error)
-	ExportEvents(ctx context.Context, f store.EventFilter, fn func(*store.StoredEvent) error) error
+	ExportEvents(ctx context.Context, f store.EventFilter, dataOnly bool, fn func(*store.StoredEvent) error) error
 	Stats(ctx context.Context, f store.EventFilter, by []string, limit int) ([]store.StatRow, error)
 }
 

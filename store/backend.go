@@ -25,7 +25,7 @@ type Backend interface {
 	ListKeys(ctx context.Context) ([]Key, error)
 	RevokeKey(ctx context.Context, id int64) error
 	ListEvents(ctx context.Context, f EventFilter, after *Position, ascending bool, limit int) ([]StoredEvent, error)
-	ExportEvents(ctx context.Context, f EventFilter, fn func(*StoredEvent) error) error
+	ExportEvents(ctx context.Context, f EventFilter, dataOnly bool, fn func(*StoredEvent) error) error
 	EventByID(ctx context.Context, tenantID int64, id uuid.UUID) (StoredEvent, error)
 	EnvelopeByID(ctx context.Context, tenantID, id int64) (json.RawMessage, error)
 	EntityByID(ctx context.Context, tenantID int64, id string) (json.RawMessage, error)

@@ -473,16 +473,24 @@ func (s *SQLite) ListEvents(ctx context.Context, f EventFilter, after *Position,
 	return events, rows.Err()
 }
 
-// ExportEvents streams matching events in stored order from one read transaction.
-func (s *SQLite) ExportEvents(ctx context.Context, f EventFilter, fn func(*StoredEvent) error) error {
+// ExportEvents streams matching events in stored order from one read
+// transaction; with dataOnly, only Data is filled.
+func (s *SQLite) ExportEvents(ctx context.Context, f EventFilter, dataOnly bool, fn func(*StoredEvent) error) error {
 	c := filterConditions(f, true)
-	q := "SELECT" + sqliteEventColumns + "\nFROM events e\nWHERE " + c.sql() + "\nORDER BY e.seq"
-	rows, err := s.r.QueryContext(ctx, q, c.args...)
+	cols := sqliteEventColumns
+	if dataOnly {
+		cols = " e.data"
+	}
+	rows, err := s.r.QueryContext(ctx, "SELECT"+cols+"\nFROM events e\nWHERE "+c.sql()+"\nORDER BY e.seq", c.args...)
 	if err != nil {
 		return fmt.Errorf("export events: %w", err)
 	}
 	defer rows.Close()
-	return eachEvent(rows, func(ev *StoredEvent) error { return scanSQLiteEvent(rows.Scan, ev) }, fn)
+	scan := func(ev *StoredEvent) error { return scanSQLiteEvent(rows.Scan, ev) }
+	if dataOnly {
+		scan = func(ev *StoredEvent) error { return rows.Scan((*[]byte)(&ev.Data)) }
+	}
+	return eachEvent(rows, scan, fn)
 }
 
 // EventByID returns one of the tenant's events, or ErrNotFound.
