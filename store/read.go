@@ -356,6 +356,29 @@ var StatDimensions = map[string]string{
 	"hour":   "to_char(e.event_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:00:00\"Z\"')",
 }
 
+// statsQuery builds the grouped count for the dimensions by, in the dialect
+// whose expressions dims gives: largest groups first (ties by key), or
+// chronological when a dimension is a time.
+func statsQuery(c *conditions, dims map[string]string, by []string, limit int) (string, error) {
+	var exprs, groups []string
+	chronological := false
+	for i, d := range by {
+		expr, ok := dims[d]
+		if !ok {
+			return "", fmt.Errorf("stats: unknown dimension %q", d)
+		}
+		exprs = append(exprs, expr)
+		groups = append(groups, strconv.Itoa(i+1))
+		chronological = chronological || d == "day" || d == "hour"
+	}
+	order := "count(*) DESC, " + strings.Join(groups, ", ")
+	if chronological {
+		order = strings.Join(groups, ", ")
+	}
+	return "SELECT " + strings.Join(exprs, ", ") + ", count(*)\nFROM events e\nWHERE " + c.sql() +
+		"\nGROUP BY " + strings.Join(groups, ", ") + "\nORDER BY " + order + "\nLIMIT " + c.arg(limit), nil
+}
+
 // StatRow is one group of Stats: its keys, in the order asked, and its count.
 type StatRow struct {
 	Keys  []*string
@@ -367,26 +390,10 @@ type StatRow struct {
 // sort chronologically instead.
 func (s *Postgres) Stats(ctx context.Context, f EventFilter, by []string, limit int) ([]StatRow, error) {
 	c := filterConditions(f, false)
-	var exprs []string
-	timeOrder := false
-	for _, d := range by {
-		expr, ok := StatDimensions[d]
-		if !ok {
-			return nil, fmt.Errorf("stats: unknown dimension %q", d)
-		}
-		exprs = append(exprs, expr)
-		timeOrder = timeOrder || d == "day" || d == "hour"
+	sql, err := statsQuery(c, StatDimensions, by, limit)
+	if err != nil {
+		return nil, err
 	}
-	groups := make([]string, len(exprs))
-	for i := range exprs {
-		groups[i] = strconv.Itoa(i + 1)
-	}
-	order := "count(*) DESC, " + strings.Join(groups, ", ")
-	if timeOrder {
-		order = strings.Join(groups, ", ")
-	}
-	sql := "SELECT " + strings.Join(exprs, ", ") + ", count(*)\nFROM events e\nWHERE " + c.sql() +
-		"\nGROUP BY " + strings.Join(groups, ", ") + "\nORDER BY " + order + "\nLIMIT " + c.arg(limit)
 	rows, err := s.pool.Query(ctx, sql, c.args...)
 	if err != nil {
 		return nil, fmt.Errorf("stats: %w", err)
@@ -394,8 +401,8 @@ func (s *Postgres) Stats(ctx context.Context, f EventFilter, by []string, limit 
 	defer rows.Close()
 	var out []StatRow
 	for rows.Next() {
-		r := StatRow{Keys: make([]*string, len(exprs))}
-		dest := make([]any, 0, len(exprs)+1)
+		r := StatRow{Keys: make([]*string, len(by))}
+		dest := make([]any, 0, len(by)+1)
 		for i := range r.Keys {
 			dest = append(dest, &r.Keys[i])
 		}

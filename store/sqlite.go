@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -561,23 +560,10 @@ var sqliteStatDimensions = map[string]string{
 // Stats counts matching events grouped by one or two dimensions, as Postgres.Stats.
 func (s *SQLite) Stats(ctx context.Context, f EventFilter, by []string, limit int) ([]StatRow, error) {
 	c := filterConditions(f, true)
-	var exprs, groups []string
-	timeOrder := false
-	for i, d := range by {
-		expr, ok := sqliteStatDimensions[d]
-		if !ok {
-			return nil, fmt.Errorf("stats: unknown dimension %q", d)
-		}
-		exprs = append(exprs, expr)
-		groups = append(groups, strconv.Itoa(i+1))
-		timeOrder = timeOrder || d == "day" || d == "hour"
+	q, err := statsQuery(c, sqliteStatDimensions, by, limit)
+	if err != nil {
+		return nil, err
 	}
-	order := "count(*) DESC, " + strings.Join(groups, ", ")
-	if timeOrder {
-		order = strings.Join(groups, ", ")
-	}
-	q := "SELECT " + strings.Join(exprs, ", ") + ", count(*)\nFROM events e\nWHERE " + c.sql() +
-		"\nGROUP BY " + strings.Join(groups, ", ") + "\nORDER BY " + order + "\nLIMIT " + c.arg(limit)
 	rows, err := s.r.QueryContext(ctx, q, c.args...)
 	if err != nil {
 		return nil, fmt.Errorf("stats: %w", err)

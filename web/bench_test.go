@@ -35,16 +35,7 @@ func BenchmarkIngest(b *testing.B) {
 	b.Run("http", func(b *testing.B) { benchHTTP(b, "postgres") })
 	b.Run("copyfrom_ceiling", func(b *testing.B) {
 		bb := setupMax(b, "postgres", 5<<20)
-		// The same rows the endpoint would write, prepared before the clock starts.
-		svc := ingest.NewService(nil, ingest.NewValidator(ingest.Strict))
-		bodies := benchBodies(b.N, 2)
-		batches := make([]*ingest.Batch, len(bodies))
-		for i, body := range bodies {
-			var err error
-			if batches[i], err = svc.Prepare(ingest.Source{TenantID: bb.tenant}, body); err != nil {
-				b.Fatal(err)
-			}
-		}
+		batches := preparedBatches(b, bb.tenant)
 		pool := bb.db.(*store.Postgres).Pool()
 		runClients(b, len(batches), func(i int) error {
 			return copyEnvelope(context.Background(), pool, batches[i])
@@ -61,20 +52,27 @@ func BenchmarkIngestEmbedded(b *testing.B) {
 	b.Run("http", func(b *testing.B) { benchHTTP(b, "sqlite") })
 	b.Run("store_ceiling", func(b *testing.B) {
 		bb := setupMax(b, "sqlite", 5<<20)
-		svc := ingest.NewService(nil, ingest.NewValidator(ingest.Strict))
-		bodies := benchBodies(b.N, 2)
-		batches := make([]*ingest.Batch, len(bodies))
-		for i, body := range bodies {
-			var err error
-			if batches[i], err = svc.Prepare(ingest.Source{TenantID: bb.tenant}, body); err != nil {
-				b.Fatal(err)
-			}
-		}
+		batches := preparedBatches(b, bb.tenant)
 		runClients(b, len(batches), func(i int) error {
 			_, err := bb.db.SaveEnvelope(context.Background(), batches[i].Rows)
 			return err
 		})
 	})
+}
+
+// preparedBatches are the rows b.N envelopes would store, prepared before
+// the clock starts: what a ceiling writes.
+func preparedBatches(b *testing.B, tenant int64) []*ingest.Batch {
+	svc := ingest.NewService(nil, ingest.NewValidator(ingest.Strict))
+	bodies := benchBodies(b.N, 2)
+	batches := make([]*ingest.Batch, len(bodies))
+	for i, body := range bodies {
+		var err error
+		if batches[i], err = svc.Prepare(ingest.Source{TenantID: tenant}, body); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return batches
 }
 
 // benchHTTP posts b.N envelopes of 100 events from concurrent clients to a
