@@ -83,6 +83,8 @@ func NewServer(cfg Config, log *slog.Logger, d Deps) *Server {
 	e.POST(cfg.CaliperPath, s.postCaliper, s.requireScope(store.ScopeWrite), requireJSON)
 	e.POST("/edx", s.postEdx, s.requireScope(store.ScopeWrite))
 	e.GET("/api/openapi.json", s.openAPI)
+	e.GET("/ui/", s.ui)
+	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/ui/") })
 	api := e.Group("/api/v1", s.requireScope(store.ScopeRead))
 	api.GET("/events", s.listEvents)
 	api.GET("/events/:id", s.getEvent)
