@@ -84,7 +84,9 @@ func NewServer(cfg Config, log *slog.Logger, d Deps) *Server {
 	e.POST("/edx", s.postEdx, s.requireScope(store.ScopeWrite))
 	e.GET("/api/openapi.json", s.openAPI)
 	e.GET("/ui/", s.ui)
-	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/ui/") })
+	toUI := func(c echo.Context) error { return c.Redirect(http.StatusFound, "/ui/") }
+	e.GET("/", toUI)
+	e.GET("/ui", toUI)
 	api := e.Group("/api/v1", s.requireScope(store.ScopeRead))
 	api.GET("/events", s.listEvents)
 	api.GET("/events/:id", s.getEvent)
