@@ -401,6 +401,9 @@ func TestExport(t *testing.T) {
 		}
 
 		res, body = rb.get(t, rb.readToken, "/api/v1/export?format=csv&course=https://example.edu/courses/1")
+		if ct := res.Header.Get("Content-Type"); ct != "text/csv; charset=utf-8" {
+			t.Errorf("csv export Content-Type %q", ct)
+		}
 		records, err := csv.NewReader(strings.NewReader(string(body))).ReadAll()
 		if err != nil {
 			t.Fatal(err)
