@@ -38,23 +38,13 @@ type Position struct {
 	Seq int64
 }
 
-// StoredEvent is an event as the read API returns it.
+// StoredEvent is an event as the read API returns it: the stored row and
+// where and when it was stored.
 type StoredEvent struct {
+	Event
 	Position
-	ID         uuid.UUID
 	EnvelopeID int64
-	Type       string
-	Action     string
-	ActorID    string
-	ObjectID   string
-	ObjectType string
-	GroupID    string
-	SessionID  string
-	EdAppID    string
-	Profile    string
-	EventTime  time.Time
 	StoredAt   time.Time
-	Data       json.RawMessage
 }
 
 const eventColumns = `
@@ -81,7 +71,7 @@ const eventColumns = `
 func scanEvent(row pgx.Row, ev *StoredEvent) error {
 	var tx string
 	if err := row.Scan(&tx, &ev.Seq, &ev.ID, &ev.EnvelopeID, &ev.Type, &ev.Action, &ev.ActorID, &ev.ObjectID,
-		&ev.ObjectType, &ev.GroupID, &ev.SessionID, &ev.EdAppID, &ev.Profile, &ev.EventTime, &ev.StoredAt, (*[]byte)(&ev.Data)); err != nil {
+		&ev.ObjectType, &ev.GroupID, &ev.SessionID, &ev.EdAppID, &ev.Profile, &ev.EventTime, &ev.StoredAt, &ev.Data); err != nil {
 		return translate(err)
 	}
 	var err error
@@ -232,7 +222,7 @@ func (s *Postgres) ExportEvents(ctx context.Context, f EventFilter, dataOnly boo
 	defer rows.Close()
 	scan := func(ev *StoredEvent) error { return scanEvent(rows, ev) }
 	if dataOnly {
-		scan = func(ev *StoredEvent) error { return rows.Scan((*[]byte)(&ev.Data)) }
+		scan = func(ev *StoredEvent) error { return rows.Scan(&ev.Data) }
 	}
 	return eachEvent(rows, scan, fn)
 }
@@ -399,10 +389,20 @@ func (s *Postgres) Stats(ctx context.Context, f EventFilter, by []string, limit 
 		return nil, fmt.Errorf("stats: %w", err)
 	}
 	defer rows.Close()
+	return scanStats(rows, len(by))
+}
+
+// scanStats reads the rows of a statsQuery with n key columns; a NULL key
+// stays nil. It serves both stores' row types.
+func scanStats(rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}, n int) ([]StatRow, error) {
 	var out []StatRow
 	for rows.Next() {
-		r := StatRow{Keys: make([]*string, len(by))}
-		dest := make([]any, 0, len(by)+1)
+		r := StatRow{Keys: make([]*string, n)}
+		dest := make([]any, 0, n+1)
 		for i := range r.Keys {
 			dest = append(dest, &r.Keys[i])
 		}

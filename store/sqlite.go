@@ -487,7 +487,7 @@ func (s *SQLite) ExportEvents(ctx context.Context, f EventFilter, dataOnly bool,
 	defer rows.Close()
 	scan := func(ev *StoredEvent) error { return scanSQLiteEvent(rows.Scan, ev) }
 	if dataOnly {
-		scan = func(ev *StoredEvent) error { return rows.Scan((*[]byte)(&ev.Data)) }
+		scan = func(ev *StoredEvent) error { return rows.Scan(&ev.Data) }
 	}
 	return eachEvent(rows, scan, fn)
 }
@@ -569,28 +569,7 @@ func (s *SQLite) Stats(ctx context.Context, f EventFilter, by []string, limit in
 		return nil, fmt.Errorf("stats: %w", err)
 	}
 	defer rows.Close()
-	var out []StatRow
-	for rows.Next() {
-		keys := make([]sql.NullString, len(by))
-		dest := make([]any, 0, len(by)+1)
-		for i := range keys {
-			dest = append(dest, &keys[i])
-		}
-		var r StatRow
-		dest = append(dest, &r.Count)
-		if err := rows.Scan(dest...); err != nil {
-			return nil, fmt.Errorf("stats: %w", err)
-		}
-		r.Keys = make([]*string, len(by))
-		for i, k := range keys {
-			if k.Valid {
-				v := k.String
-				r.Keys[i] = &v
-			}
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return scanStats(rows, len(by))
 }
 
 // FileSize is the size of the database file and its write-ahead log.

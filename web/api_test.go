@@ -379,6 +379,23 @@ func TestStats(t *testing.T) {
 		if len(days.Groups) != 5 || !days.Truncated || days.Groups[0]["day"].(string) > days.Groups[1]["day"].(string) {
 			t.Errorf("by day: %s", body)
 		}
+
+		// An event with no group counts under a null course.
+		if res := rb.post(t, rb.token, "application/json", envelope(event("0c0c0c0c-0000-4000-8000-000000000001"))); res.StatusCode != 200 {
+			t.Fatalf("post: %d", res.StatusCode)
+		}
+		_, body = rb.get(t, rb.readToken, "/api/v1/stats?by=course&action=Viewed")
+		var byCourse struct{ Groups []map[string]any }
+		json.Unmarshal(body, &byCourse)
+		nullCourse := false
+		for _, g := range byCourse.Groups {
+			if v, present := g["course"]; present && v == nil && g["count"].(float64) == 1 {
+				nullCourse = true
+			}
+		}
+		if !nullCourse {
+			t.Errorf("no null-course group: %s", body)
+		}
 	})
 }
 
