@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/lrs-dev/lrs/ingest"
+	"github.com/lrs-dev/lrs/ingest/caliper"
 	"github.com/lrs-dev/lrs/ingest/synth"
 )
 
@@ -37,14 +38,14 @@ func BenchmarkValidation(b *testing.B) {
 	})
 	b.Run("decode", func(b *testing.B) {
 		for i := 0; b.Loop(); i++ {
-			if _, err := ingest.DecodeEnvelope(bodies[i%len(bodies)]); err != nil {
+			if _, err := caliper.DecodeEnvelope(bodies[i%len(bodies)]); err != nil {
 				b.Fatal(err)
 			}
 		}
 		report(b)
 	})
-	for _, mode := range []ingest.Mode{ingest.Strict, ingest.Lenient} {
-		svc := ingest.NewService(nil, ingest.NewValidator(mode))
+	for _, mode := range []caliper.Mode{caliper.Strict, caliper.Lenient} {
+		svc := ingest.NewService(nil, caliper.NewValidator(mode))
 		b.Run("decode_validate_"+mode.String(), func(b *testing.B) {
 			for i := 0; b.Loop(); i++ {
 				if _, err := svc.Prepare(ingest.Source{}, bodies[i%len(bodies)]); err != nil {

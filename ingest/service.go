@@ -1,5 +1,5 @@
-// Package ingest is the write path: it decodes Caliper envelopes, validates
-// their items and hands them to a store as one atomic batch.
+// Package ingest is the write path: it decodes and validates Caliper
+// envelopes with package caliper and hands each to a store as one atomic batch.
 package ingest
 
 import (
@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/lrs-dev/lrs/ingest/caliper"
 	"github.com/lrs-dev/lrs/store"
 )
 
@@ -22,11 +23,11 @@ type Store interface {
 // Service ingests envelopes into a Store.
 type Service struct {
 	store     Store
-	validator *Validator
+	validator *caliper.Validator
 }
 
 // NewService returns a Service writing to st.
-func NewService(st Store, v *Validator) *Service {
+func NewService(st Store, v *caliper.Validator) *Service {
 	return &Service{store: st, validator: v}
 }
 
@@ -47,32 +48,32 @@ type Batch struct {
 }
 
 // Prepare decodes and validates an envelope body and builds the rows to
-// store. Errors are *Error: malformed, unsupported version, or an event id
-// repeated with different content.
+// store. Errors are *caliper.Error: malformed, unsupported version, or an
+// event id repeated with different content.
 func (s *Service) Prepare(src Source, body []byte) (*Batch, error) {
-	env, err := DecodeEnvelope(body)
+	env, err := caliper.DecodeEnvelope(body)
 	if err != nil {
 		return nil, err
 	}
 	if err := s.validator.Validate(env); err != nil {
 		return nil, err
 	}
-	return buildBatch(src, env)
+	return buildBatch(src, env), nil
 }
 
 // Save stores a prepared batch atomically. An event already stored with other
-// content makes it an *Error of KindConflict; any other error means the store
-// failed and nothing was acknowledged.
+// content makes it a *caliper.Error of KindConflict; any other error means
+// the store failed and nothing was acknowledged.
 func (s *Service) Save(ctx context.Context, b *Batch) (Result, error) {
 	res, err := s.store.SaveEnvelope(ctx, b.Rows)
 	var conflict *store.ConflictError
 	if errors.As(err, &conflict) {
-		var r report
+		var r caliper.Report
 		for _, id := range conflict.IDs {
 			i := b.index[id]
-			r.add(i, itemPath(i)+".id", "event urn:uuid:%s is already stored with different content", id)
+			r.Add(i, caliper.ItemPath(i)+".id", "event urn:uuid:%s is already stored with different content", id)
 		}
-		return Result{}, r.err(KindConflict)
+		return Result{}, r.Err(caliper.KindConflict)
 	}
 	if err != nil {
 		return Result{}, fmt.Errorf("store envelope: %w", err)
@@ -90,9 +91,9 @@ func (s *Service) Ingest(ctx context.Context, src Source, body []byte) (Result, 
 	return s.Save(ctx, b)
 }
 
-// buildBatch turns validated items into store rows. An event repeated within
-// the envelope is kept once if identical and is a conflict otherwise.
-func buildBatch(src Source, env *Envelope) (*Batch, error) {
+// buildBatch turns validated items into store rows. The validator made sure
+// that an event the envelope repeats is an identical copy: it is kept once.
+func buildBatch(src Source, env *caliper.Envelope) *Batch {
 	batch := &store.Envelope{
 		TenantID:    src.TenantID,
 		APIKeyID:    src.APIKeyID,
@@ -104,61 +105,49 @@ func buildBatch(src Source, env *Envelope) (*Batch, error) {
 	index := make(map[uuid.UUID]int, len(env.Items))
 	entityAt := map[string]int{}
 	dups := 0
-	var r report
 	for i, it := range env.Items {
 		switch doc := it.Doc.(type) {
 		case string:
 			batch.Entities = upsertEntity(batch.Entities, entityAt, store.Entity{ID: doc, Data: it.Raw})
 		case map[string]any:
-			if !isEvent(doc) {
+			if !caliper.IsEvent(doc) {
 				typ, _ := doc["type"].(string)
 				id, _ := doc["id"].(string)
 				batch.Entities = upsertEntity(batch.Entities, entityAt, store.Entity{ID: id, Type: typ, Data: it.Raw})
 				continue
 			}
-			ev, err := eventRow(doc, it.Raw)
-			if err != nil {
-				r.add(i, itemPath(i), "%v", err)
-				continue
-			}
-			if first, seen := index[ev.ID]; seen {
-				if !store.EqualJSON(env.Items[first].Doc, doc) {
-					r.add(i, itemPath(i)+".id", "event urn:uuid:%s appears twice in this envelope with different content (also at data[%d])", ev.ID, first)
-				} else {
-					dups++
-				}
+			ev := eventRow(doc, it.Raw)
+			if _, seen := index[ev.ID]; seen {
+				dups++
 				continue
 			}
 			index[ev.ID] = i
 			batch.Events = append(batch.Events, ev)
 		}
 	}
-	if err := r.err(KindConflict); err != nil {
-		return nil, err
-	}
 	batch.Skeleton = skeleton(env)
-	return &Batch{Rows: batch, index: index, dups: dups}, nil
+	return &Batch{Rows: batch, index: index, dups: dups}
 }
 
 // skeleton is the envelope as received with each event replaced by a reference
 // to its id: the events are stored once, in the events table.
-func skeleton(env *Envelope) []byte {
+func skeleton(env *caliper.Envelope) []byte {
 	var b bytes.Buffer
 	b.Grow(128 + 56*len(env.Items))
 	b.WriteString(`{"sensor":`)
 	writeJSONString(&b, env.Sensor)
 	b.WriteString(`,"sendTime":`)
-	writeJSONString(&b, env.rawSendTime)
+	writeJSONString(&b, env.RawSendTime)
 	b.WriteString(`,"dataVersion":`)
-	writeJSONString(&b, env.rawDataVersion)
+	writeJSONString(&b, env.RawDataVersion)
 	b.WriteString(`,"data":[`)
 	for i, it := range env.Items {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		if doc, ok := it.Doc.(map[string]any); ok && isEvent(doc) {
+		if doc, ok := it.Doc.(map[string]any); ok && caliper.IsEvent(doc) {
 			b.WriteString(`{"$event":"`)
-			id, _ := parseEventID(doc["id"].(string))
+			id, _ := caliper.EventID(doc["id"].(string))
 			b.WriteString(id.String())
 			b.WriteString(`"}`)
 			continue
@@ -188,15 +177,10 @@ func upsertEntity(rows []store.Entity, at map[string]int, e store.Entity) []stor
 	return rows
 }
 
-func eventRow(doc map[string]any, raw []byte) (store.Event, error) {
-	id, err := parseEventID(doc["id"].(string))
-	if err != nil {
-		return store.Event{}, err
-	}
-	t, err := ParseDateTime(doc["eventTime"].(string))
-	if err != nil {
-		return store.Event{}, err
-	}
+// eventRow builds the row of a validated event: its id and time parse.
+func eventRow(doc map[string]any, raw []byte) store.Event {
+	id, _ := caliper.EventID(doc["id"].(string))
+	t, _ := caliper.ParseDateTime(doc["eventTime"].(string))
 	ev := store.Event{
 		ID:        id,
 		Type:      stringOf(doc["type"]),
@@ -213,7 +197,7 @@ func eventRow(doc map[string]any, raw []byte) (store.Event, error) {
 	if obj, ok := doc["object"].(map[string]any); ok {
 		ev.ObjectType = stringOf(obj["type"])
 	}
-	return ev, nil
+	return ev
 }
 
 // refID is the id of an entity-valued property: the IRI itself, or the object's id.

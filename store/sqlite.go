@@ -15,18 +15,20 @@ import (
 
 	"github.com/google/uuid"
 	"modernc.org/sqlite"
+
+	"github.com/lrs-dev/lrs/ingest/caliper"
 )
 
 func init() {
 	// lrs_json_contains(doc, pattern) is jsonb's @> for the embedded store.
 	sqlite.MustRegisterDeterministicScalarFunction("lrs_json_contains", 2,
 		func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
-			doc, err1 := decodeJSON(asBytes(args[0]))
-			pattern, err2 := decodeJSON(asBytes(args[1]))
+			doc, err1 := caliper.DecodeJSON(asBytes(args[0]))
+			pattern, err2 := caliper.DecodeJSON(asBytes(args[1]))
 			if err1 != nil || err2 != nil {
 				return int64(0), nil
 			}
-			if ContainsJSON(doc, pattern) {
+			if caliper.ContainsJSON(doc, pattern) {
 				return int64(1), nil
 			}
 			return int64(0), nil
@@ -293,9 +295,9 @@ func (s *SQLite) checkDuplicates(ctx context.Context, tx *sql.Tx, env *Envelope,
 				rows.Close()
 				return fmt.Errorf("check duplicate events: %w", err)
 			}
-			have, err1 := decodeJSON([]byte(data))
-			want, err2 := decodeJSON(sent[uuid.UUID(b)])
-			if err1 != nil || err2 != nil || !EqualJSON(have, want) {
+			have, err1 := caliper.DecodeJSON([]byte(data))
+			want, err2 := caliper.DecodeJSON(sent[uuid.UUID(b)])
+			if err1 != nil || err2 != nil || !caliper.EqualJSON(have, want) {
 				conflicts = append(conflicts, uuid.UUID(b))
 			}
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/lrs-dev/lrs/ingest"
+	"github.com/lrs-dev/lrs/ingest/caliper"
 	"github.com/lrs-dev/lrs/ingest/edx"
 	"github.com/lrs-dev/lrs/ingest/importer"
 	"github.com/lrs-dev/lrs/ingest/synth"
@@ -63,7 +64,7 @@ func BenchmarkIngestEmbedded(b *testing.B) {
 // preparedBatches are the rows b.N envelopes would store, prepared before
 // the clock starts: what a ceiling writes.
 func preparedBatches(b *testing.B, tenant int64) []*ingest.Batch {
-	svc := ingest.NewService(nil, ingest.NewValidator(ingest.Strict))
+	svc := ingest.NewService(nil, caliper.NewValidator(caliper.Strict))
 	bodies := benchBodies(b.N, 2)
 	batches := make([]*ingest.Batch, len(bodies))
 	for i, body := range bodies {
@@ -201,7 +202,7 @@ func BenchmarkImport(b *testing.B) {
 	b.Run("import", func(b *testing.B) {
 		bb := setupMax(b, "postgres", 5<<20)
 		log := edxLog(b.N, seed)
-		im := importer.New(importer.StoreSink{Service: ingest.NewService(bb.db, ingest.NewValidator(ingest.Strict)),
+		im := importer.New(importer.StoreSink{Service: ingest.NewService(bb.db, caliper.NewValidator(caliper.Strict)),
 			Source: ingest.Source{TenantID: bb.tenant}}, tr, 1000, nil)
 		b.ResetTimer()
 		start := time.Now()
@@ -220,7 +221,7 @@ func BenchmarkImport(b *testing.B) {
 		bb := setupMax(b, "postgres", 5<<20)
 		log := edxLog(b.N, seed+1) // other ids, the same mix
 		// The same events, transformed and prepared before the clock starts.
-		svc := ingest.NewService(nil, ingest.NewValidator(ingest.Strict))
+		svc := ingest.NewService(nil, caliper.NewValidator(caliper.Strict))
 		var batches []*ingest.Batch
 		var events []map[string]any
 		flush := func() {

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/lrs-dev/lrs/ingest"
+	"github.com/lrs-dev/lrs/ingest/caliper"
 )
 
 // postCaliper is the Caliper endpoint: one envelope per request, stored
@@ -52,7 +53,7 @@ type endpointConfig struct {
 // nothing about any tenant.
 func (s *Server) caliperConfig(c echo.Context) error {
 	return c.JSON(http.StatusOK, endpointConfig{
-		SupportedVersions:   ingest.SupportedVersions,
+		SupportedVersions:   caliper.SupportedVersions,
 		MaximumPayloadSize:  s.cfg.MaxBody / 1024,
 		SupportedExtensions: map[string]any{},
 	})

@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/lrs-dev/lrs/ingest"
+	"github.com/lrs-dev/lrs/ingest/caliper"
 	"github.com/lrs-dev/lrs/query"
 	"github.com/lrs-dev/lrs/store"
 	"github.com/lrs-dev/lrs/store/storetest"
@@ -49,7 +50,7 @@ func setupMax(t testing.TB, kind string, maxBody int64) *bundle {
 	b := &bundle{kind: kind, db: db, token: token, tenant: key.TenantID, maxBody: maxBody}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv := web.NewServer(web.Config{CaliperPath: "/caliper", MaxBody: b.maxBody}, log, web.Deps{
-		Ingest:  ingest.NewService(db, ingest.NewValidator(ingest.Strict)),
+		Ingest:  ingest.NewService(db, caliper.NewValidator(caliper.Strict)),
 		Keys:    db,
 		Health:  db,
 		Query:   query.NewService(db),

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/lrs-dev/lrs/ingest"
+	"github.com/lrs-dev/lrs/ingest/caliper"
 	"github.com/lrs-dev/lrs/ingest/edx"
 )
 
@@ -69,7 +70,7 @@ func (s *Server) postEdx(c echo.Context) error {
 		}
 		key := keyFrom(c)
 		res, err := s.ingest.Ingest(c.Request().Context(), ingest.Source{TenantID: key.TenantID, APIKeyID: key.ID}, env)
-		var ie *ingest.Error
+		var ie *caliper.Error
 		if errors.As(err, &ie) {
 			// Name the input line of each problem, not its place in our envelope.
 			for i, p := range ie.Problems {

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/lrs-dev/lrs/ingest"
+	"github.com/lrs-dev/lrs/ingest/caliper"
 	"github.com/lrs-dev/lrs/ingest/edx"
 	"github.com/lrs-dev/lrs/query"
 	"github.com/lrs-dev/lrs/store/storetest"
@@ -50,7 +51,7 @@ func TestPostEdx(t *testing.T) {
 		}
 		srv := httptest.NewServer(web.NewServer(web.Config{CaliperPath: "/caliper", MaxBody: 5 << 20},
 			slog.New(slog.NewTextHandler(io.Discard, nil)), web.Deps{
-				Ingest: ingest.NewService(b.db, ingest.NewValidator(ingest.Strict)), Keys: b.db, Health: b.db,
+				Ingest: ingest.NewService(b.db, caliper.NewValidator(caliper.Strict)), Keys: b.db, Health: b.db,
 				Query: query.NewService(b.db), Lookups: b.db, Edx: tr,
 			}))
 		defer srv.Close()

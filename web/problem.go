@@ -8,21 +8,21 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/lrs-dev/lrs/ingest"
+	"github.com/lrs-dev/lrs/ingest/caliper"
 	"github.com/lrs-dev/lrs/query"
 	"github.com/lrs-dev/lrs/store"
 )
 
 // Problem is an RFC 7807 problem document, the body of every error response.
 type Problem struct {
-	Type      string           `json:"type"`
-	Title     string           `json:"title"`
-	Status    int              `json:"status"`
-	Detail    string           `json:"detail,omitempty"`
-	Parameter string           `json:"parameter,omitempty"`
-	Problems  []ingest.Problem `json:"problems,omitempty"`
-	Truncated bool             `json:"truncated,omitempty"`
-	RequestID string           `json:"requestId,omitempty"`
+	Type      string            `json:"type"`
+	Title     string            `json:"title"`
+	Status    int               `json:"status"`
+	Detail    string            `json:"detail,omitempty"`
+	Parameter string            `json:"parameter,omitempty"`
+	Problems  []caliper.Problem `json:"problems,omitempty"`
+	Truncated bool              `json:"truncated,omitempty"`
+	RequestID string            `json:"requestId,omitempty"`
 
 	header http.Header // extra response headers, such as WWW-Authenticate
 }
@@ -70,7 +70,7 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 func (s *Server) toProblem(err error, c echo.Context) *Problem {
 	var (
 		p   *Problem
-		ie  *ingest.Error
+		ie  *caliper.Error
 		he  *echo.HTTPError
 		pe  *query.ParamError
 		log = loggerFrom(c.Request().Context(), s.log)
@@ -104,12 +104,12 @@ func (s *Server) toProblem(err error, c echo.Context) *Problem {
 	return newProblem(http.StatusInternalServerError, "internal", "internal error; nothing was stored. The request id identifies it in the logs")
 }
 
-func ingestProblem(e *ingest.Error) *Problem {
+func ingestProblem(e *caliper.Error) *Problem {
 	var p *Problem
 	switch e.Kind {
-	case ingest.KindUnsupportedVersion:
+	case caliper.KindUnsupportedVersion:
 		p = newProblem(http.StatusUnprocessableEntity, "unsupported-version", e.Error())
-	case ingest.KindConflict:
+	case caliper.KindConflict:
 		p = newProblem(http.StatusConflict, "conflict", "event ids already stored with different content; nothing from this envelope was stored")
 	default:
 		p = newProblem(http.StatusBadRequest, "invalid-envelope", e.Error())

@@ -21,7 +21,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/lrs-dev/lrs/ingest"
+	"github.com/lrs-dev/lrs/ingest/caliper"
 	"github.com/lrs-dev/lrs/ingest/synth"
 	"github.com/lrs-dev/lrs/query"
 	"github.com/lrs-dev/lrs/store"
@@ -121,7 +121,7 @@ func saveEvents(ctx context.Context, db store.Backend, tenantID int64, pop synth
 		size := min(batch, n-b*batch)
 		g := synth.New(pop, seed+uint64(b)*7919)
 		env := &store.Envelope{TenantID: tenantID, Sensor: "https://example.edu/sensors/lms", SendTime: time.Now(),
-			DataVersion: ingest.V1p2, ItemCount: size}
+			DataVersion: caliper.V1p2, ItemCount: size}
 		for i := 0; i < size; i++ {
 			r := g.Row()
 			env.Events = append(env.Events, store.Event{ID: r.ID, Type: r.Type, Action: r.Action, ActorID: r.ActorID,
@@ -171,7 +171,7 @@ func loadEvents(ctx context.Context, db *store.Postgres, tenantID int64, pop syn
 				err := pgx.BeginFunc(ctx, db.Pool(), func(tx pgx.Tx) error {
 					var envID int64
 					if err := tx.QueryRow(ctx, `INSERT INTO envelopes (tenant_id, sensor, send_time, data_version, item_count)
-VALUES ($1, 'https://example.edu/sensors/lms', now(), $2, $3) RETURNING id`, tenantID, ingest.V1p2, size).Scan(&envID); err != nil {
+VALUES ($1, 'https://example.edu/sensors/lms', now(), $2, $3) RETURNING id`, tenantID, caliper.V1p2, size).Scan(&envID); err != nil {
 						return err
 					}
 					for _, r := range rows {

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/lrs-dev/lrs/ingest"
+	"github.com/lrs-dev/lrs/ingest/caliper"
 	"github.com/lrs-dev/lrs/store"
 )
 
@@ -93,7 +93,7 @@ func (c *config) validate(serving bool) error {
 		if !strings.HasPrefix(c.CaliperPath, "/") {
 			errs = append(errs, fmt.Errorf("--caliper-path (LRS_CALIPER_PATH) must start with /, got %q", c.CaliperPath))
 		}
-		if _, err := ingest.ParseMode(c.Validation); err != nil {
+		if _, err := caliper.ParseMode(c.Validation); err != nil {
 			errs = append(errs, fmt.Errorf("--validation (LRS_VALIDATION): %w", err))
 		}
 		if c.MaxBody < 1024 {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lrs-dev/lrs/ingest"
+	"github.com/lrs-dev/lrs/ingest/caliper"
 	"github.com/lrs-dev/lrs/ingest/importer"
 	"github.com/lrs-dev/lrs/store"
 )
@@ -60,7 +61,7 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 		}
 		sink = importer.EndpointSink{URL: endpoint, Token: token}
 	} else {
-		m, err := ingest.ParseMode(mode)
+		m, err := caliper.ParseMode(mode)
 		if err != nil {
 			return &exitCodeError{code: 2, err: err}
 		}
@@ -86,7 +87,7 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 		if err != nil {
 			return err
 		}
-		sink = importer.StoreSink{Service: ingest.NewService(db, ingest.NewValidator(m)), Source: ingest.Source{TenantID: tenantID}}
+		sink = importer.StoreSink{Service: ingest.NewService(db, caliper.NewValidator(m)), Source: ingest.Source{TenantID: tenantID}}
 	}
 
 	files, err := expandPaths(fs.Args())

@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/lrs-dev/lrs/ingest"
+	"github.com/lrs-dev/lrs/ingest/caliper"
 	"github.com/lrs-dev/lrs/query"
 	"github.com/lrs-dev/lrs/store"
 	"github.com/lrs-dev/lrs/web"
@@ -61,8 +62,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if edxT != nil {
 		edxDep = edxT
 	}
-	mode, _ := ingest.ParseMode(cfg.Validation) // checked by validate
-	svc := ingest.NewService(db, ingest.NewValidator(mode))
+	mode, _ := caliper.ParseMode(cfg.Validation) // checked by validate
+	svc := ingest.NewService(db, caliper.NewValidator(mode))
 	srv := web.NewServer(web.Config{
 		CaliperPath:     cfg.CaliperPath,
 		MaxBody:         int64(cfg.MaxBody),

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/lrs-dev/lrs/ingest"
+	"github.com/lrs-dev/lrs/ingest/caliper"
 )
 
 // runValidate checks Caliper files offline: envelopes, single events or
@@ -20,7 +20,7 @@ func runValidate(ctx context.Context, args []string, getenv func(string) string,
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
 	}
-	m, err := ingest.ParseMode(mode)
+	m, err := caliper.ParseMode(mode)
 	if err != nil {
 		return &exitCodeError{code: 2, err: fmt.Errorf("--validation (LRS_VALIDATION): %w", err)}
 	}
@@ -28,7 +28,7 @@ func runValidate(ctx context.Context, args []string, getenv func(string) string,
 	if len(files) == 0 {
 		return &exitCodeError{code: 2, err: errors.New("validate: name one or more files, or - for standard input")}
 	}
-	svc := ingest.NewService(nil, ingest.NewValidator(m))
+	v := caliper.NewValidator(m)
 	var docs, invalid int
 	for _, name := range files {
 		data, err := readInput(name)
@@ -37,7 +37,7 @@ func runValidate(ctx context.Context, args []string, getenv func(string) string,
 		}
 		for _, d := range splitDocuments(data) {
 			docs++
-			if !report(stdout, svc, name, d) {
+			if !report(stdout, v, name, d) {
 				invalid++
 			}
 		}
@@ -93,12 +93,12 @@ func splitDocuments(data []byte) []document {
 }
 
 // report validates one document and prints its problems; it reports whether it is valid.
-func report(w io.Writer, svc *ingest.Service, file string, d document) bool {
-	offsets, err := svc.CheckDocument(d.body)
+func report(w io.Writer, v *caliper.Validator, file string, d document) bool {
+	offsets, err := v.CheckDocument(d.body)
 	if err == nil {
 		return true
 	}
-	e, ok := ingest.AsError(err)
+	e, ok := caliper.AsError(err)
 	if !ok {
 		fmt.Fprintf(w, "%s:%d: %v\n", file, d.line, err)
 		return false

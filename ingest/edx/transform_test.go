@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lrs-dev/lrs/ingest"
+	"github.com/lrs-dev/lrs/ingest/caliper"
 )
 
 const fixtures = "../../../shared/edx/erb-fixtures"
@@ -117,7 +117,7 @@ func TestDefaultModeIsValidCaliper(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := ingest.NewService(nil, ingest.NewValidator(ingest.Strict))
+	svc := caliper.NewValidator(caliper.Strict)
 	raws, _ := filepath.Glob(filepath.Join(fixtures, "raw", "*.json"))
 	counts := map[Outcome]int{}
 	for _, f := range raws {
@@ -178,7 +178,7 @@ func TestISODuration(t *testing.T) {
 // fixture for, with events shaped as the Open edX tracking-log docs give them.
 func TestAdditionsWithoutFixtures(t *testing.T) {
 	tr, _ := New(Config{LMSURL: "https://lms.example.edu", ActorSecret: "s"})
-	svc := ingest.NewService(nil, ingest.NewValidator(ingest.Strict))
+	svc := caliper.NewValidator(caliper.Strict)
 	ctx := `"context":{"course_id":"course-v1:edX+DemoX+Demo_Course","user_id":7,"session":"abc",` +
 		`"module":{"usage_key":"block-v1:edX+DemoX+Demo_Course+type@openassessment+block@ora1"}},"timestamp":"2024-03-01T10:00:00.123456+00:00"`
 	cases := map[string]string{

@@ -16,11 +16,12 @@ import (
 	"time"
 
 	"github.com/lrs-dev/lrs/ingest"
+	"github.com/lrs-dev/lrs/ingest/caliper"
 	"github.com/lrs-dev/lrs/ingest/edx"
 )
 
 // Sink stores one Caliper envelope atomically: the local store, or a remote
-// endpoint. A refused envelope is an *ingest.Error naming the items at fault.
+// endpoint. A refused envelope is an *caliper.Error naming the items at fault.
 type Sink interface {
 	Store(ctx context.Context, envelope []byte) (ingest.Result, error)
 }
@@ -260,7 +261,7 @@ func (im *Importer) store(ctx context.Context, items []item) error {
 	// Each refusal removes at least one item, so this ends.
 	for len(items) > 0 {
 		res, err := im.sink.Store(ctx, envelope(im.sensor, items))
-		var ie *ingest.Error
+		var ie *caliper.Error
 		if errors.As(err, &ie) {
 			bad := map[int]bool{}
 			im.mu.Lock()
@@ -306,7 +307,7 @@ func envelope(sensor string, items []item) []byte {
 	s, _ := json.Marshal(sensor)
 	b.Write(s)
 	b.WriteString(`,"sendTime":"` + time.Now().UTC().Format("2006-01-02T15:04:05.000Z") +
-		`","dataVersion":"` + ingest.V1p2 + `","data":[`)
+		`","dataVersion":"` + caliper.V1p2 + `","data":[`)
 	for i, it := range items {
 		if i > 0 {
 			b.WriteByte(',')

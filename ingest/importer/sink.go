@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lrs-dev/lrs/ingest"
+	"github.com/lrs-dev/lrs/ingest/caliper"
 )
 
 // StoreSink writes envelopes to the local store through the ingest service:
@@ -95,11 +96,11 @@ func (s EndpointSink) post(ctx context.Context, client *http.Client, env []byte)
 		return ingest.Result{}, true, fmt.Errorf("%s: %d %s", s.URL, res.StatusCode, truncate(body))
 	case res.StatusCode == http.StatusBadRequest || res.StatusCode == http.StatusConflict:
 		var p struct {
-			Problems  []ingest.Problem `json:"problems"`
-			Truncated bool             `json:"truncated"`
+			Problems  []caliper.Problem `json:"problems"`
+			Truncated bool              `json:"truncated"`
 		}
 		if json.Unmarshal(body, &p) == nil && len(p.Problems) > 0 {
-			return ingest.Result{}, false, &ingest.Error{Kind: ingest.KindMalformed, Problems: p.Problems, Truncated: p.Truncated}
+			return ingest.Result{}, false, &caliper.Error{Kind: caliper.KindMalformed, Problems: p.Problems, Truncated: p.Truncated}
 		}
 	}
 	return ingest.Result{}, false, fmt.Errorf("%s: %d %s", s.URL, res.StatusCode, truncate(body))

@@ -4,12 +4,13 @@ import (
 	"testing"
 
 	"github.com/lrs-dev/lrs/ingest"
+	"github.com/lrs-dev/lrs/ingest/caliper"
 	"github.com/lrs-dev/lrs/ingest/synth"
 )
 
 func TestEnvelopesAreValid(t *testing.T) {
 	g := synth.New(synth.DefaultPopulation, 1)
-	svc := ingest.NewService(nil, ingest.NewValidator(ingest.Strict))
+	svc := ingest.NewService(nil, caliper.NewValidator(caliper.Strict))
 	for i := 0; i < 20; i++ {
 		b, err := svc.Prepare(ingest.Source{}, g.Envelope(100))
 		if err != nil {

@@ -1,4 +1,4 @@
-package ingest
+package caliper
 
 import (
 	"fmt"
@@ -55,13 +55,13 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// report collects problems up to MaxProblems.
-type report struct {
+// Report collects problems up to MaxProblems; its zero value is ready to use.
+type Report struct {
 	problems  []Problem
 	truncated bool
 }
 
-func (r *report) add(index int, path, format string, args ...any) {
+func (r *Report) Add(index int, path, format string, args ...any) {
 	if len(r.problems) >= MaxProblems {
 		r.truncated = true
 		return
@@ -69,7 +69,7 @@ func (r *report) add(index int, path, format string, args ...any) {
 	r.problems = append(r.problems, Problem{Index: index, Path: path, Message: fmt.Sprintf(format, args...)})
 }
 
-func (r *report) err(kind Kind) error {
+func (r *Report) Err(kind Kind) error {
 	if len(r.problems) == 0 {
 		return nil
 	}
@@ -77,7 +77,7 @@ func (r *report) err(kind Kind) error {
 }
 
 func malformed(path, format string, args ...any) error {
-	var r report
-	r.add(-1, path, format, args...)
-	return r.err(KindMalformed)
+	var r Report
+	r.Add(-1, path, format, args...)
+	return r.Err(KindMalformed)
 }

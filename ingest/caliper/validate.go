@@ -1,4 +1,4 @@
-package ingest
+package caliper
 
 import (
 	"encoding/json"
@@ -55,30 +55,61 @@ func NewValidator(mode Mode) *Validator { return &Validator{mode: mode} }
 // Mode returns the validator's mode.
 func (v *Validator) Mode() Mode { return v.mode }
 
-// Validate checks every item of env. The error is an *Error of KindMalformed.
+// Validate checks every item of env. The error is an *Error: KindMalformed
+// for an item that is not valid Caliper, or KindConflict for an event id that
+// the envelope repeats with other content (it could be stored only once).
 func (v *Validator) Validate(env *Envelope) error {
-	var r report
+	var r Report
 	ver := version12
 	if env.DataVersion == V1p1 {
 		ver = version11
 	}
 	for i, it := range env.Items {
 		c := checker{r: &r, index: i, strict: v.mode == Strict, version: ver}
-		c.item(itemPath(i), it.Doc)
+		c.item(ItemPath(i), it.Doc)
 	}
-	return r.err(KindMalformed)
+	if err := r.Err(KindMalformed); err != nil {
+		return err
+	}
+	return repeatedEvents(env)
+}
+
+// repeatedEvents finds events whose id an earlier item of the envelope has
+// with other content. An identical repeat is fine: it is stored once.
+func repeatedEvents(env *Envelope) error {
+	var r Report
+	first := make(map[uuid.UUID]int, len(env.Items))
+	for i, it := range env.Items {
+		doc, ok := it.Doc.(map[string]any)
+		if !ok || !IsEvent(doc) {
+			continue
+		}
+		id, err := EventID(doc["id"].(string))
+		if err != nil {
+			continue
+		}
+		j, seen := first[id]
+		if !seen {
+			first[id] = i
+			continue
+		}
+		if !EqualJSON(env.Items[j].Doc, doc) {
+			r.Add(i, ItemPath(i)+".id", "event urn:uuid:%s appears twice in this envelope with different content (also at data[%d])", id, j)
+		}
+	}
+	return r.Err(KindConflict)
 }
 
 // checker validates one item; it carries the item's index and Caliper version.
 type checker struct {
-	r       *report
+	r       *Report
 	index   int
 	strict  bool
 	version string
 	exts    map[string]bool // 1.1 profile-extension contexts in force
 }
 
-func (c *checker) add(path, format string, args ...any) { c.r.add(c.index, path, format, args...) }
+func (c *checker) add(path, format string, args ...any) { c.r.Add(c.index, path, format, args...) }
 
 func (c *checker) item(path string, doc any) {
 	switch d := doc.(type) {
@@ -91,7 +122,7 @@ func (c *checker) item(path string, doc any) {
 		if hasContext {
 			c.context(path+".@context", ctx)
 		}
-		if isEvent(d) {
+		if IsEvent(d) {
 			if !hasContext || ctx == nil {
 				c.add(path+".@context", "required event property is missing: the Caliper context IRI")
 			}
@@ -484,14 +515,14 @@ func checkEventID(c *checker, path string, v any) {
 		c.add(path, "must be a string of the form urn:uuid:<uuid>, got %s", jsonKind(v))
 		return
 	}
-	if _, err := parseEventID(s); err != nil {
+	if _, err := EventID(s); err != nil {
 		c.add(path, "must be of the form urn:uuid:<uuid>, got %q", truncate(s))
 	}
 }
 
-// parseEventID accepts exactly "urn:uuid:" followed by a canonical UUID
+// EventID parses an event id: exactly "urn:uuid:" followed by a canonical UUID
 // (uuid.Parse alone would also take braces or a bare UUID).
-func parseEventID(s string) (uuid.UUID, error) {
+func EventID(s string) (uuid.UUID, error) {
 	rest, ok := cutPrefixFold(s, "urn:uuid:")
 	if !ok || len(rest) != 36 {
 		return uuid.UUID{}, errBadEventID
@@ -526,9 +557,9 @@ func isDuration(s string) bool {
 // idlessTypes are the entity types the spec defines without an id.
 var idlessTypes = map[string]bool{"TextPositionSelector": true, "SystemIdentifier": true}
 
-// isEvent tells events from entities among an envelope's items: Caliper event
+// IsEvent tells events from entities among an envelope's items: Caliper event
 // types all end in "Event", and only events carry an action.
-func isEvent(doc map[string]any) bool {
+func IsEvent(doc map[string]any) bool {
 	if t, ok := doc["type"].(string); ok && strings.HasSuffix(t, "Event") {
 		return true
 	}
@@ -558,7 +589,8 @@ func isIRI(s string) bool {
 	return !strings.ContainsAny(s, " \t\r\n<>\"{}|\\^`")
 }
 
-func itemPath(i int) string { return "data[" + strconv.Itoa(i) + "]" }
+// ItemPath is the path of an envelope item: data[i].
+func ItemPath(i int) string { return "data[" + strconv.Itoa(i) + "]" }
 
 func jsonKind(v any) string {
 	switch v.(type) {

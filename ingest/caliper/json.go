@@ -1,4 +1,4 @@
-package store
+package caliper
 
 import (
 	"bytes"
@@ -92,8 +92,8 @@ func ContainsJSON(doc, pattern any) bool {
 	}
 }
 
-// decodeJSON decodes with numbers kept as json.Number.
-func decodeJSON(b []byte) (any, error) {
+// DecodeJSON decodes with numbers kept as json.Number.
+func DecodeJSON(b []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var v any

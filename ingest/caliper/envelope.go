@@ -1,4 +1,4 @@
-package ingest
+package caliper
 
 import (
 	"bytes"
@@ -32,7 +32,7 @@ type Envelope struct {
 	DataVersion string    // normalised: one of SupportedVersions
 	Items       []Item
 
-	rawSendTime, rawDataVersion string // as sent, to keep the envelope as received
+	RawSendTime, RawDataVersion string // as sent, to keep the envelope as received
 }
 
 // Item is one element of an envelope's data array: the bytes as sent (stored
@@ -77,7 +77,7 @@ func DecodeEnvelope(body []byte) (*Envelope, error) {
 
 	var (
 		env            Envelope
-		r              report
+		r              Report
 		seen           = map[string]bool{}
 		version        string
 		looksLikeEvent bool
@@ -89,7 +89,7 @@ func DecodeEnvelope(body []byte) (*Envelope, error) {
 		}
 		key := tok.(string)
 		if seen[key] {
-			r.add(-1, key, "field appears more than once")
+			r.Add(-1, key, "field appears more than once")
 		}
 		seen[key] = true
 		switch key {
@@ -109,20 +109,20 @@ func DecodeEnvelope(body []byte) (*Envelope, error) {
 		case "sensor":
 			s, ok := v.(string)
 			if !ok || s == "" {
-				r.add(-1, key, "must be a non-empty string (an IRI naming the sending application)")
+				r.Add(-1, key, "must be a non-empty string (an IRI naming the sending application)")
 			}
 			env.Sensor = s
 		case "sendTime":
 			s, _ := v.(string)
 			t, err := ParseDateTime(s)
 			if err != nil {
-				r.add(-1, key, "must be an ISO 8601 date-time such as 2018-11-15T10:15:00.000Z")
+				r.Add(-1, key, "must be an ISO 8601 date-time such as 2018-11-15T10:15:00.000Z")
 			}
-			env.SendTime, env.rawSendTime = t, s
+			env.SendTime, env.RawSendTime = t, s
 		case "dataVersion":
 			s, ok := v.(string)
 			if !ok {
-				r.add(-1, key, "must be a string naming the Caliper context, such as %q", V1p2)
+				r.Add(-1, key, "must be a string naming the Caliper context, such as %q", V1p2)
 			}
 			version = s
 		default:
@@ -130,7 +130,7 @@ func DecodeEnvelope(body []byte) (*Envelope, error) {
 			case "@context", "actor", "action", "eventTime", "type", "id":
 				looksLikeEvent = true
 			}
-			r.add(-1, key, "unexpected field; an envelope has exactly sensor, sendTime, dataVersion and data")
+			r.Add(-1, key, "unexpected field; an envelope has exactly sensor, sendTime, dataVersion and data")
 		}
 	}
 	if _, err := dec.Token(); err != nil { // closing brace
@@ -144,33 +144,33 @@ func DecodeEnvelope(body []byte) (*Envelope, error) {
 	}
 	for _, f := range envelopeFields {
 		if !seen[f] {
-			r.add(-1, f, "required envelope field is missing")
+			r.Add(-1, f, "required envelope field is missing")
 		}
 	}
 	if seen["data"] && len(env.Items) == 0 && len(r.problems) == 0 {
-		r.add(-1, "data", "must hold at least one event or entity")
+		r.Add(-1, "data", "must hold at least one event or entity")
 	}
-	if err := r.err(KindMalformed); err != nil {
+	if err := r.Err(KindMalformed); err != nil {
 		return nil, err
 	}
 	v, ok := normaliseVersion(version)
 	if !ok {
-		var r report
-		r.add(-1, "dataVersion", "unsupported Caliper version %q; supported: %s", version, strings.Join(SupportedVersions, ", "))
-		return nil, r.err(KindUnsupportedVersion)
+		var r Report
+		r.Add(-1, "dataVersion", "unsupported Caliper version %q; supported: %s", version, strings.Join(SupportedVersions, ", "))
+		return nil, r.Err(KindUnsupportedVersion)
 	}
-	env.DataVersion, env.rawDataVersion = v, version
+	env.DataVersion, env.RawDataVersion = v, version
 	return &env, nil
 }
 
 // decodeItems reads the data array, keeping each item's bytes and tree.
-func decodeItems(dec *json.Decoder, body []byte, r *report) ([]Item, error) {
+func decodeItems(dec *json.Decoder, body []byte, r *Report) ([]Item, error) {
 	tok, err := dec.Token()
 	if err != nil {
 		return nil, syntaxProblem(body, err)
 	}
 	if tok != json.Delim('[') {
-		r.add(-1, "data", "must be an array of events and entities")
+		r.Add(-1, "data", "must be an array of events and entities")
 		if d, ok := tok.(json.Delim); ok && d == '{' {
 			// Skip the rest of the object so the envelope's other fields are still checked.
 			if err := skipValue(dec, 1); err != nil {

@@ -1,10 +1,10 @@
-package ingest
+package caliper
 
 // Hand-written Caliper rules: what the JSON schema (caliper_schema.go) does not say.
 // Sources: SPEC-NOTES §2–3 (the spec's event tables, entity tree and 1.1 differences) and the
 // JSON-LD contexts (controlled vocabularies). docs/validation.md says how each table was made.
 
-//go:generate go run ./internal/gencaliper -schema ../../shared/caliper/json-schema-v1p2 -out caliper_schema.go
+//go:generate go run ./internal/gencaliper -schema ../../../shared/caliper/json-schema-v1p2 -out caliper_schema.go
 
 // Caliper versions, as the validator tells them apart.
 const (

@@ -1,4 +1,4 @@
-package ingest
+package caliper
 
 import (
 	"strings"
@@ -12,8 +12,8 @@ func event11(typ, action, extra string) string {
 }
 
 func TestValidatorRules(t *testing.T) {
-	svc := NewService(nil, NewValidator(Strict))
-	lenient := NewService(nil, NewValidator(Lenient))
+	svc := NewValidator(Strict)
+	lenient := NewValidator(Lenient)
 	v12 := func(s string) string {
 		return strings.Replace(s, "caliper/v1p1", "caliper/v1p2", 1)
 	}

@@ -1,4 +1,4 @@
-package ingest
+package caliper
 
 import (
 	"bytes"
@@ -16,8 +16,8 @@ import (
 var updateConformance = flag.Bool("update-conformance", false, "rewrite docs/conformance.md from this run")
 
 const (
-	fixtureDir      = "../../shared/caliper/fixtures-v1p2"
-	conformanceDoc  = "../docs/conformance.md"
+	fixtureDir      = "../../../shared/caliper/fixtures-v1p2"
+	conformanceDoc  = "../../docs/conformance.md"
 	wrapDataVersion = V1p2
 )
 
@@ -34,8 +34,11 @@ func wrap(raw []byte) []byte {
 }
 
 func prepare(mode Mode, body []byte) error {
-	_, err := NewService(nil, NewValidator(mode)).Prepare(Source{}, body)
-	return err
+	env, err := DecodeEnvelope(body)
+	if err != nil {
+		return err
+	}
+	return NewValidator(mode).Validate(env)
 }
 
 // notStandalone are valid fixtures that are not data items: the endpoint
@@ -197,7 +200,7 @@ func TestConformance(t *testing.T) {
 	}
 	have, err := os.ReadFile(conformanceDoc)
 	if err != nil || !bytes.Contains(have, tableOnly(doc)) {
-		t.Errorf("docs/conformance.md is not the table this run produced; run\n  go test ./ingest -run TestConformance -update-conformance\n%s", tableOnly(doc))
+		t.Errorf("docs/conformance.md is not the table this run produced; run\n  go test ./ingest/caliper -run TestConformance -update-conformance\n%s", tableOnly(doc))
 	}
 }
 

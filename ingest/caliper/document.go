@@ -1,4 +1,4 @@
-package ingest
+package caliper
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 // envelope as it is; a single event or entity, or an array of them, wrapped
 // in an envelope whose dataVersion follows the first item's @context. It
 // returns the item offsets into doc (for line numbers) and the *Error, if any.
-func (s *Service) CheckDocument(doc []byte) ([]int, error) {
+func (v *Validator) CheckDocument(doc []byte) ([]int, error) {
 	body, delta := doc, 0 // delta: an item's offset in body minus its offset in doc
 	trimmed := bytes.TrimSpace(doc)
 	if len(trimmed) > 0 && (trimmed[0] == '[' || trimmed[0] == '{' && !looksLikeEnvelope(trimmed)) {
@@ -32,19 +32,13 @@ func (s *Service) CheckDocument(doc []byte) ([]int, error) {
 	for i, it := range env.Items {
 		offsets[i] = it.Offset - delta
 	}
-	if err := s.validator.Validate(env); err != nil {
-		return offsets, err
-	}
-	if _, err := buildBatch(Source{}, env); err != nil {
-		return offsets, err
-	}
-	return offsets, nil
+	return offsets, v.Validate(env)
 }
 
 func looksLikeEnvelope(obj []byte) bool {
 	var probe map[string]json.RawMessage
 	if json.Unmarshal(obj, &probe) != nil {
-		return true // let the envelope decoder report the syntax error
+		return true // let the envelope decoder Report the syntax error
 	}
 	_, hasData := probe["data"]
 	_, hasVersion := probe["dataVersion"]
