@@ -19,13 +19,12 @@ import (
 
 	"github.com/lrs-dev/lrs/ingest"
 	"github.com/lrs-dev/lrs/ingest/caliper"
+	"github.com/lrs-dev/lrs/internal/fixture"
 	"github.com/lrs-dev/lrs/query"
 	"github.com/lrs-dev/lrs/store"
 	"github.com/lrs-dev/lrs/store/storetest"
 	"github.com/lrs-dev/lrs/web"
 )
-
-const fixtureDir = "../../shared/caliper/fixtures-v1p2"
 
 type bundle struct {
 	kind    string
@@ -142,13 +141,10 @@ func decodeJSON(t *testing.T, b []byte) any {
 // they are, single events and entities wrapped in an envelope. Each is
 // accepted, and every item reads back JSON-equal to what was sent.
 func TestFixturesStoredVerbatim(t *testing.T) {
+	files := fixture.Glob(t, "caliper/fixtures-v1p2/*.json")
 	storetest.Each(t, func(t *testing.T, kind string) {
 		b := setupOn(t, kind)
 		ctx := context.Background()
-		files, err := filepath.Glob(filepath.Join(fixtureDir, "*.json"))
-		if err != nil || len(files) == 0 {
-			t.Fatalf("no fixtures in %s (is ../shared beside the checkout?): %v", fixtureDir, err)
-		}
 		posted := 0
 		for _, f := range files {
 			raw, err := os.ReadFile(f)

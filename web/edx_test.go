@@ -8,13 +8,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/lrs-dev/lrs/ingest"
 	"github.com/lrs-dev/lrs/ingest/caliper"
 	"github.com/lrs-dev/lrs/ingest/edx"
+	"github.com/lrs-dev/lrs/internal/fixture"
 	"github.com/lrs-dev/lrs/query"
 	"github.com/lrs-dev/lrs/store/storetest"
 	"github.com/lrs-dev/lrs/web"
@@ -23,10 +23,7 @@ import (
 // edxLog is the reference's raw fixtures as one NDJSON tracking log.
 func edxLog(t *testing.T) []byte {
 	t.Helper()
-	files, _ := filepath.Glob("../../shared/edx/erb-fixtures/raw/*.json")
-	if len(files) == 0 {
-		t.Fatal("no Open edX fixtures (is ../shared beside the checkout?)")
-	}
+	files := fixture.Glob(t, "edx/erb-fixtures/raw/*.json")
 	var buf bytes.Buffer
 	for _, f := range files {
 		raw, _ := os.ReadFile(f)
@@ -87,7 +84,7 @@ func TestPostEdx(t *testing.T) {
 			t.Errorf("%d events stored, want %d", c[1], mapped)
 		}
 		// One event as a JSON object, and a wrong content type.
-		one, _ := os.ReadFile("../../shared/edx/erb-fixtures/raw/play_video.json")
+		one := fixture.Read(t, "edx/erb-fixtures/raw/play_video.json")
 		if code, s := post(one, "application/json"); code != 200 || s["duplicates"].(float64) != 1 {
 			t.Errorf("single event: %d %v", code, s)
 		}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lrs-dev/lrs/internal/fixture"
 	"github.com/lrs-dev/lrs/store"
 	"github.com/lrs-dev/lrs/store/storetest"
 )
@@ -238,7 +239,7 @@ func TestErrorFixturesStoreNothing(t *testing.T) {
 			"caliperEntityAssignableDigitalResource-MalformedMaxScoreNotAFloat.json": true,
 			"caliperEntityScore-MalformedMaxScoreNotAnInt.json":                      true,
 		}
-		files, _ := filepath.Glob(filepath.Join(fixtureDir, "commonErrorFixtures", "*.json"))
+		files := fixture.Glob(t, "caliper/fixtures-v1p2/commonErrorFixtures/*.json")
 		if len(files) != 279 {
 			t.Fatalf("%d error fixtures, want 279", len(files))
 		}

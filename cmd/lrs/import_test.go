@@ -15,16 +15,15 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/lrs-dev/lrs/internal/fixture"
 )
 
 // edxFixtureLog writes the reference's raw Open edX events as a gzipped
 // tracking log, with a broken line, and returns its path.
 func edxFixtureLog(t *testing.T, dir string) string {
 	t.Helper()
-	files, _ := filepath.Glob("../../../shared/edx/erb-fixtures/raw/*.json")
-	if len(files) == 0 {
-		t.Fatal("no Open edX fixtures")
-	}
+	files := fixture.Glob(t, "edx/erb-fixtures/raw/*.json")
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
 	for i, f := range files {
@@ -61,7 +60,7 @@ func TestImportTwiceStoresOnce(t *testing.T) {
 	logPath := edxFixtureLog(t, dir)
 	envelopes := filepath.Join(dir, "caliper")
 	os.MkdirAll(envelopes, 0o755)
-	env, _ := os.ReadFile(filepath.Join(fixtures, "caliperEnvelopeEventBatch.json"))
+	env, _ := os.ReadFile(filepath.Join(fixtures(t), "caliperEnvelopeEventBatch.json"))
 	os.WriteFile(filepath.Join(envelopes, "batch.json"), env, 0o644) // pretty-printed, many lines
 	getenv := env2(map[string]string{"LRS_DATA_DIR": filepath.Join(dir, "data"), "LRS_LMS_URL": "https://lms.example.edu", "LRS_ACTOR_SECRET": "s"})
 

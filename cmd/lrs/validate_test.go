@@ -8,13 +8,16 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lrs-dev/lrs/internal/fixture"
 )
 
-const fixtures = "../../../shared/caliper/fixtures-v1p2"
+// fixtures is the Caliper spec examples folder; t is skipped without it.
+func fixtures(t testing.TB) string { t.Helper(); return fixture.Path(t, "caliper/fixtures-v1p2") }
 
 func TestValidateCommand(t *testing.T) {
 	dir := t.TempDir()
-	good, err := os.ReadFile(filepath.Join(fixtures, "caliperEventSessionLoggedIn.json"))
+	good, err := os.ReadFile(filepath.Join(fixtures(t), "caliperEventSessionLoggedIn.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,8 +27,8 @@ func TestValidateCommand(t *testing.T) {
 	os.WriteFile(ndjson, []byte(compact(good)+"\n\n"+compact(bad)+"\n"), 0o644)
 
 	var out, errOut bytes.Buffer
-	err = run(context.Background(), []string{"validate", filepath.Join(fixtures, "caliperEnvelopeMixedBatch.json"),
-		filepath.Join(fixtures, "caliperEventSessionLoggedIn.json")}, env(nil), &out, &errOut)
+	err = run(context.Background(), []string{"validate", filepath.Join(fixtures(t), "caliperEnvelopeMixedBatch.json"),
+		filepath.Join(fixtures(t), "caliperEventSessionLoggedIn.json")}, env(nil), &out, &errOut)
 	if err != nil || out.Len() != 0 {
 		t.Fatalf("valid files: %v\n%s", err, out.String())
 	}

@@ -11,12 +11,13 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/lrs-dev/lrs/internal/fixture"
 )
 
 var updateConformance = flag.Bool("update-conformance", false, "rewrite docs/conformance.md from this run")
 
 const (
-	fixtureDir      = "../../../shared/caliper/fixtures-v1p2"
 	conformanceDoc  = "../../docs/conformance.md"
 	wrapDataVersion = V1p2
 )
@@ -117,10 +118,10 @@ type tally struct{ accepted, rejected int }
 // both modes, checks strict mode's verdicts and messages, and checks that
 // docs/conformance.md holds the table this run produced.
 func TestConformance(t *testing.T) {
-	valid, _ := filepath.Glob(filepath.Join(fixtureDir, "*.json"))
-	invalid, _ := filepath.Glob(filepath.Join(fixtureDir, "commonErrorFixtures", "*.json"))
+	valid := fixture.Glob(t, "caliper/fixtures-v1p2/*.json")
+	invalid := fixture.Glob(t, "caliper/fixtures-v1p2/commonErrorFixtures/*.json")
 	if len(valid) < 145 || len(invalid) < 279 {
-		t.Fatalf("found %d valid and %d invalid fixtures; is ../shared beside the checkout?", len(valid), len(invalid))
+		t.Fatalf("found %d valid and %d invalid fixtures, want at least 145 and 279", len(valid), len(invalid))
 	}
 	counts := map[string]map[Mode]*tally{}
 	count := func(group string, mode Mode, err error) {

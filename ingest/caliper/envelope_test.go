@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lrs-dev/lrs/internal/fixture"
 )
 
 const sample = `{"sensor":"https://example.edu/s","sendTime":"2018-11-15T10:15:00.000Z","dataVersion":"https://purl.imsglobal.org/ctx/caliper/v1p1/","data":[` +
@@ -147,7 +149,10 @@ func TestParseDateTime(t *testing.T) {
 // accepted envelope's items are valid JSON that build a batch.
 func FuzzDecodeAndValidate(f *testing.F) {
 	f.Add([]byte(sample))
-	files, _ := filepath.Glob(fixtureDir + "/caliperEnvelope*.json")
+	var files []string // seeds from the spec's examples when they are there
+	if root, err := fixture.Root(); err == nil {
+		files, _ = filepath.Glob(filepath.Join(root, "caliper", "fixtures-v1p2", "caliperEnvelope*.json"))
+	}
 	for _, name := range files {
 		if b, err := os.ReadFile(name); err == nil {
 			f.Add(b)

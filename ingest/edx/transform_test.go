@@ -9,15 +9,17 @@ import (
 	"testing"
 
 	"github.com/lrs-dev/lrs/ingest/caliper"
+	"github.com/lrs-dev/lrs/internal/fixture"
 )
 
-const fixtures = "../../../shared/edx/erb-fixtures"
+// fixtures is the Open edX reference fixtures folder; t is skipped without it.
+func fixtures(t testing.TB) string { t.Helper(); return fixture.Path(t, "edx/erb-fixtures") }
 
 // erbConfig is the reference's setup for its expected files (SOURCE.txt):
 // every user's anonymous id is the same.
 func erbConfig(t *testing.T) Config {
 	users := map[string]string{}
-	raws, _ := filepath.Glob(filepath.Join(fixtures, "raw", "*.json"))
+	raws, _ := filepath.Glob(filepath.Join(fixtures(t), "raw", "*.json"))
 	for _, f := range raws {
 		b, _ := os.ReadFile(f)
 		e, err := parseRaw(b)
@@ -64,7 +66,7 @@ func TestReferenceFixtures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	expected, _ := filepath.Glob(filepath.Join(fixtures, "expected-caliper", "*.json"))
+	expected, _ := filepath.Glob(filepath.Join(fixtures(t), "expected-caliper", "*.json"))
 	if len(expected) != 35 {
 		t.Fatalf("%d expected files, want 35 (is ../shared beside the checkout?)", len(expected))
 	}
@@ -72,7 +74,7 @@ func TestReferenceFixtures(t *testing.T) {
 	for _, f := range expected {
 		name := filepath.Base(f)
 		t.Run(name, func(t *testing.T) {
-			raw, err := os.ReadFile(filepath.Join(fixtures, "raw", name))
+			raw, err := os.ReadFile(filepath.Join(fixtures(t), "raw", name))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -118,7 +120,7 @@ func TestDefaultModeIsValidCaliper(t *testing.T) {
 		t.Fatal(err)
 	}
 	svc := caliper.NewValidator(caliper.Strict)
-	raws, _ := filepath.Glob(filepath.Join(fixtures, "raw", "*.json"))
+	raws, _ := filepath.Glob(filepath.Join(fixtures(t), "raw", "*.json"))
 	counts := map[Outcome]int{}
 	for _, f := range raws {
 		raw, _ := os.ReadFile(f)
@@ -142,7 +144,7 @@ func TestDefaultModeIsValidCaliper(t *testing.T) {
 func TestDeterministicIDsAndPseudonyms(t *testing.T) {
 	cfg := Config{LMSURL: "https://lms.example.edu", ActorSecret: "s1"}
 	tr, _ := New(cfg)
-	raw, _ := os.ReadFile(filepath.Join(fixtures, "raw", "play_video.json"))
+	raw, _ := os.ReadFile(filepath.Join(fixtures(t), "raw", "play_video.json"))
 	a, b := tr.Transform(raw), tr.Transform(raw)
 	if a.Events[0]["id"] != b.Events[0]["id"] {
 		t.Error("the same raw event gave two ids")
@@ -156,7 +158,7 @@ func TestDeterministicIDsAndPseudonyms(t *testing.T) {
 	if other := tr2.Transform(raw).Events[0]["actor"].(map[string]any)["id"]; other == actor {
 		t.Error("the actor id does not depend on the secret")
 	}
-	seek, _ := os.ReadFile(filepath.Join(fixtures, "raw", "seek_video.json"))
+	seek, _ := os.ReadFile(filepath.Join(fixtures(t), "raw", "seek_video.json"))
 	if tr.Transform(seek).Events[0]["id"] == a.Events[0]["id"] {
 		t.Error("two events share an id")
 	}
@@ -201,7 +203,7 @@ func TestAdditionsWithoutFixtures(t *testing.T) {
 	// The reference maps none of these: in compat mode they stay unmapped.
 	cfg := erbConfig(t)
 	compat, _ := New(cfg)
-	raw, _ := os.ReadFile(filepath.Join(fixtures, "raw", "edx.forum.thread.created.json"))
+	raw, _ := os.ReadFile(filepath.Join(fixtures(t), "raw", "edx.forum.thread.created.json"))
 	if res := compat.Transform(raw); res.Outcome != Unmapped {
 		t.Errorf("compat mode maps an addition: %v", res.Outcome)
 	}
