@@ -231,6 +231,7 @@ func TestOversizeChunked(t *testing.T) {
 // nothing is stored. The four judged valid (docs/conformance.md) are the
 // exception and are stored.
 func TestErrorFixturesStoreNothing(t *testing.T) {
+	files := fixture.Glob(t, "caliper/fixtures-v1p2/commonErrorFixtures/*.json")
 	storetest.Each(t, func(t *testing.T, kind string) {
 		b := setupOn(t, kind)
 		judgedValid := map[string]bool{
@@ -239,7 +240,6 @@ func TestErrorFixturesStoreNothing(t *testing.T) {
 			"caliperEntityAssignableDigitalResource-MalformedMaxScoreNotAFloat.json": true,
 			"caliperEntityScore-MalformedMaxScoreNotAnInt.json":                      true,
 		}
-		files := fixture.Glob(t, "caliper/fixtures-v1p2/commonErrorFixtures/*.json")
 		if len(files) != 279 {
 			t.Fatalf("%d error fixtures, want 279", len(files))
 		}
