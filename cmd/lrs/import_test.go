@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -68,8 +69,9 @@ func TestImportTwiceStoresOnce(t *testing.T) {
 	if err := run(context.Background(), []string{"import", "--batch", "7", logPath, envelopes}, getenv, &out, &bytes.Buffer{}); err != nil {
 		t.Fatal(err)
 	}
-	sent, stored, _ := importSummary(t, out.String())
-	if sent != stored || sent == "0" || !strings.Contains(out.String(), "tracking.log.gz:12: not a JSON object") {
+	// Two fixtures are one browser submission seen from two pages: one event.
+	sent, stored, dup := importSummary(t, out.String())
+	if atoi(stored)+atoi(dup) != atoi(sent) || atoi(stored) < atoi(sent)-1 || sent == "0" || !strings.Contains(out.String(), "tracking.log.gz:12: not a JSON object") {
 		t.Fatalf("first import:\n%s", out.String())
 	}
 	out.Reset()
@@ -109,10 +111,15 @@ func TestImportToEndpointRetries(t *testing.T) {
 	if err := run(context.Background(), args, env2(nil), &out, &bytes.Buffer{}); err != nil {
 		t.Fatal(err)
 	}
-	sent, stored, _ := importSummary(t, out.String())
-	if sent == "0" || stored != sent || n.Load() < 4 {
+	sent, stored, dup := importSummary(t, out.String())
+	if sent == "0" || atoi(stored)+atoi(dup) != atoi(sent) || atoi(stored) < atoi(sent)-1 || n.Load() < 4 {
 		t.Errorf("import through a flaky endpoint: %s (requests %d)", out.String(), n.Load())
 	}
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
 }
 
 func env2(vars map[string]string) func(string) string { return env(vars) }

@@ -45,7 +45,7 @@ var additions = map[string]mapping{
 	"textbook.pdf.page.navigated":      {"ReadingProfile", pdfPage},
 	"textbook.pdf.thumbnail.navigated": {"ReadingProfile", pdfPage},
 	"textbook.pdf.outline.navigated":   {"ReadingProfile", pdfPage},
-	"textbook.pdf.chapter.navigated":   {"ReadingProfile", pdfPage},
+	"textbook.pdf.chapter.navigated":   {"ReadingProfile", pdfChapter},
 	"book":                             {"ReadingProfile", bookViewed},
 }
 
@@ -269,16 +269,40 @@ func oraSubmission(b *build) (map[string]any, error) {
 	return ev, nil
 }
 
+// pdfDocument is the IRI of a PDF textbook chapter: data.chapter, under
+// the LMS when it is a relative URL.
+func (b *build) pdfDocument() (string, error) {
+	chapter := str(b.e.data["chapter"])
+	if chapter == "" {
+		return "", errors.New("data.chapter is missing")
+	}
+	if doc, err := url.Parse(chapter); err != nil || !doc.IsAbs() {
+		chapter = b.t.lms + "/" + chapter
+	}
+	return chapter, nil
+}
+
+// pdfChapter: a chapter of a PDF textbook, opened from the viewer's chapter
+// list. The event names no page, so its object is the chapter's Document.
+func pdfChapter(b *build) (map[string]any, error) {
+	chapter, err := b.pdfDocument()
+	if err != nil {
+		return nil, err
+	}
+	return event("NavigationEvent", "NavigatedTo", map[string]any{
+		"id": chapter, "type": "Document", "name": str(b.e.data["chapter_title"]),
+	}), nil
+}
+
 // pdfPage: a page of a PDF textbook, reached by the viewer's navigation.
 func pdfPage(b *build) (map[string]any, error) {
-	chapter := str(b.e.data["chapter"])
-	page := str(b.e.data["page"])
-	if chapter == "" || page == "" {
-		return nil, errors.New("data.chapter or data.page is missing")
+	chapter, err := b.pdfDocument()
+	if err != nil {
+		return nil, err
 	}
-	doc, err := url.Parse(chapter)
-	if err != nil || !doc.IsAbs() {
-		chapter = b.t.lms + "/" + chapter
+	page := str(b.e.data["page"])
+	if page == "" {
+		return nil, errors.New("data.page is missing")
 	}
 	return event("NavigationEvent", "NavigatedTo", map[string]any{
 		"id": chapter + "#page=" + page, "type": "Page", "name": "Page " + page,

@@ -26,7 +26,7 @@ func event(typ, action string, object map[string]any) map[string]any {
 // partOf adds the reference's object.extensions.isPartOf: the course, when the
 // context names one.
 func (b *build) partOf(object map[string]any) map[string]any {
-	if c := b.e.ctx("course_id"); c != "" {
+	if c := b.e.contextCourse(); c != "" {
 		ext, _ := object["extensions"].(map[string]any)
 		if ext == nil {
 			ext = map[string]any{}
@@ -37,12 +37,13 @@ func (b *build) partOf(object map[string]any) map[string]any {
 	return object
 }
 
-func (b *build) xblock(id string) string { return b.t.lms + "/xblock/" + id }
+// xblock is the IRI of a block; a legacy usage id in its current form, in the default mode.
+func (b *build) xblock(id string) string { return b.t.lms + "/xblock/" + b.e.usage(id) }
 
 // enrollment: the course itself, with its name and the enrollment mode.
 func enrollment(action string) func(b *build) (map[string]any, error) {
 	return func(b *build) (map[string]any, error) {
-		course := str(b.e.data["course_id"])
+		course := b.e.course(str(b.e.data["course_id"]))
 		if course == "" {
 			course = b.e.courseID()
 		}
@@ -178,7 +179,10 @@ func assessment(typ, action, objectType string, idKey string, suffix func(e *raw
 // videoObject is the VideoObject of a video event.
 func (b *build) videoObject() map[string]any {
 	id := str(b.e.data["id"])
-	if !strings.Contains(id, "@") {
+	if m := legacyVideoID.FindStringSubmatch(id); m != nil && b.e.currentKeys {
+		id = m[1] // the HTML id of an i4x location: its name is the block's
+	}
+	if !strings.Contains(id, "@") && !strings.HasPrefix(id, "i4x://") {
 		course := b.e.courseID()
 		prefix := "block-v1:"
 		if strings.HasPrefix(course, "ccx-v1:") {

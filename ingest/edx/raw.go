@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"math"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -23,7 +22,20 @@ type rawEvent struct {
 	dataRaw string         // "event"/"data" when it is a non-JSON string (browser problem_check)
 	context rawContext
 	user    [2]string // top-level user_id, username
+	top     topLevel  // fields older logs keep at the top level, not in context
 	time    time.Time
+
+	// currentKeys: read legacy course and usage ids as the current keys
+	// (keys.go); set in the default mode.
+	currentKeys bool
+}
+
+// topLevel are the fields that logs from older installations (and some
+// browser events) carry beside context rather than inside it.
+type topLevel struct {
+	Session     json.RawMessage `json:"session"`
+	Referer     json.RawMessage `json:"referer"`
+	EventSource json.RawMessage `json:"event_source"`
 }
 
 // rawLine is the part of a tracking-log line the transformer reads. Decoding
@@ -39,6 +51,7 @@ type rawLine struct {
 	Time      json.RawMessage `json:"time"`
 	UserID    json.RawMessage `json:"user_id"`
 	Username  json.RawMessage `json:"username"`
+	topLevel
 }
 
 type rawContext struct {
@@ -80,7 +93,7 @@ func parseRaw(line []byte) (*rawEvent, error) {
 	if err := json.Unmarshal(line, &l); err != nil {
 		return nil, fmt.Errorf("not a tracking-log JSON object: %w", err)
 	}
-	ev := &rawEvent{name: l.Name, context: l.Context, user: [2]string{rawString(l.UserID), rawString(l.Username)}}
+	ev := &rawEvent{name: l.Name, context: l.Context, top: l.topLevel, user: [2]string{rawString(l.UserID), rawString(l.Username)}}
 	if ev.name == "" {
 		ev.name = l.EventType
 	}
@@ -153,24 +166,35 @@ func parseTime(s string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("not a date-time")
 }
 
-// ctx returns a context field as a string ("" when absent or null).
+// ctx returns a context field as a string ("" when absent or null). The
+// session, referer and event source are read from the top level when the
+// context lacks them, as older logs have them.
 func (e *rawEvent) ctx(key string) string {
 	c := &e.context
 	switch key {
 	case "course_id":
 		return rawString(c.CourseID)
 	case "session":
-		return rawString(c.Session)
+		return firstString(c.Session, e.top.Session)
 	case "referer":
-		return rawString(c.Referer)
+		return firstString(c.Referer, e.top.Referer)
 	case "event_source":
-		return rawString(c.EventSource)
+		return firstString(c.EventSource, e.top.EventSource)
 	case "user_id":
 		return rawString(c.UserID)
 	case "username":
 		return rawString(c.Username)
 	case "module.usage_key":
 		return rawString(c.Module.UsageKey)
+	}
+	return ""
+}
+
+func firstString(raws ...json.RawMessage) string {
+	for _, r := range raws {
+		if s := rawString(r); s != "" {
+			return s
+		}
 	}
 	return ""
 }
@@ -187,12 +211,38 @@ func (e *rawEvent) userCandidates() []string {
 	return out
 }
 
-// courseID is the event's course: context.course_id, else data.course_id.
+// courseID is the event's course: context.course_id, else data.course_id;
+// a legacy id in its current form when currentKeys is set.
 func (e *rawEvent) courseID() string {
+	return e.course(e.rawCourseID())
+}
+
+// rawCourseID is the event's course id as the log has it.
+func (e *rawEvent) rawCourseID() string {
 	if c := e.ctx("course_id"); c != "" {
 		return c
 	}
 	return str(e.data["course_id"])
+}
+
+// contextCourse is context.course_id (what the reference's isPartOf names),
+// in its current form when currentKeys is set.
+func (e *rawEvent) contextCourse() string { return e.course(e.ctx("course_id")) }
+
+// course returns id in its current form when currentKeys is set.
+func (e *rawEvent) course(id string) string {
+	if e.currentKeys {
+		return currentCourseID(id)
+	}
+	return id
+}
+
+// usage returns a usage id in its current form when currentKeys is set.
+func (e *rawEvent) usage(id string) string {
+	if e.currentKeys {
+		return currentUsageID(id, e.rawCourseID())
+	}
+	return id
 }
 
 // str renders a JSON scalar as a string; "" for null, objects and arrays.
@@ -268,29 +318,39 @@ func caliperTime(t time.Time) string {
 	return t.UTC().Truncate(time.Millisecond).Format("2006-01-02T15:04:05.000Z")
 }
 
-var inputKeyRE = regexp.MustCompile(`input_([0-9a-f]+)_\d+_\d+`)
-
 // browserProblemBlock finds the problem of a browser problem_check: from
 // data.problem_id or module_id, else the activate_block_id of the referer,
-// else the input_<hash>_… key of the form data.
+// else the input_<block>_… key of the form data. In the default mode a
+// referer naming a block other than a problem (the unit or sequence the
+// learner is on) gives way to the input key, and legacy input keys are read.
 func (e *rawEvent) browserProblemBlock() string {
 	for _, k := range []string{"problem_id", "module_id"} {
 		if v := str(e.data[k]); v != "" {
 			return v
 		}
 	}
-	if ref, err := url.Parse(e.ctx("referer")); err == nil {
-		if id := ref.Query().Get("activate_block_id"); id != "" {
-			return id
-		}
+	activated := e.activatedBlock()
+	if activated != "" && (!e.currentKeys || isProblem(e.usage(activated))) {
+		return activated
 	}
-	if m := inputKeyRE.FindStringSubmatch(e.dataRaw); m != nil {
+	if name := inputBlock(e.dataRaw, e.currentKeys); name != "" {
 		if key := courseKey(e.courseID()); key != "" {
-			return "block-v1:" + key + "+type@problem+block@" + m[1]
+			return "block-v1:" + key + "+type@problem+block@" + name
 		}
 	}
-	return ""
+	return activated
 }
+
+// activatedBlock is the activate_block_id query parameter of the referer.
+func (e *rawEvent) activatedBlock() string {
+	ref, err := url.Parse(e.ctx("referer"))
+	if err != nil {
+		return ""
+	}
+	return ref.Query().Get("activate_block_id")
+}
+
+func isProblem(usageID string) bool { return strings.Contains(usageID, "+type@problem+") }
 
 // courseKey is a course id without its "course-v1:"/"ccx-v1:" prefix.
 func courseKey(courseID string) string {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -45,13 +46,26 @@ type Config struct {
 // Validate reports a configuration that cannot work.
 func (c *Config) Validate() error {
 	var errs []error
-	if c.LMSURL == "" {
-		errs = append(errs, errors.New("the LMS URL is required (--lms-url, LRS_LMS_URL)"))
+	if err := checkLMSURL(c.LMSURL); err != nil {
+		errs = append(errs, err)
 	}
 	if c.ActorSecret == "" && len(c.ActorMap) == 0 {
 		errs = append(errs, errors.New("an actor secret (--actor-secret, LRS_ACTOR_SECRET) or an actor map (--actor-map) is required: learners' ids are never sent in the clear"))
 	}
 	return errors.Join(errs...)
+}
+
+// checkLMSURL accepts an absolute http or https URL with a host and no query
+// or fragment: every id the transformer writes is an IRI under it.
+func checkLMSURL(s string) error {
+	if s == "" {
+		return errors.New("the LMS URL is required (--lms-url, LRS_LMS_URL)")
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("--lms-url (LRS_LMS_URL) must be an absolute http or https URL with a host, such as https://lms.example.edu; got %q", s)
+	}
+	return nil
 }
 
 // Transformer turns raw Open edX events into Caliper events. It is safe for concurrent use.
@@ -68,7 +82,25 @@ func New(cfg Config) (*Transformer, error) {
 	if cfg.TransformerVersion == "" {
 		cfg.TransformerVersion = "lrs"
 	}
+	if !cfg.Compat {
+		cfg.Courses = withCurrentKeys(cfg.Courses)
+	}
 	return &Transformer{cfg: cfg, lms: strings.TrimRight(cfg.LMSURL, "/")}, nil
+}
+
+// withCurrentKeys copies a course catalog, adding each SlashKey course's
+// name under its current id too, where events will look it up.
+func withCurrentKeys(courses map[string]string) map[string]string {
+	out := make(map[string]string, len(courses))
+	for id, name := range courses {
+		out[id] = name
+	}
+	for id, name := range courses {
+		if cur := currentCourseID(id); cur != id && out[cur] == "" {
+			out[cur] = name
+		}
+	}
+	return out
 }
 
 // Outcome is what became of one raw event.
@@ -107,6 +139,7 @@ func (t *Transformer) Transform(line []byte) Result {
 	if err != nil {
 		return Result{Outcome: Invalid, Err: err}
 	}
+	e.currentKeys = !t.cfg.Compat
 	res := Result{Name: e.name}
 	if strings.HasPrefix(e.name, "/") {
 		// An implicit server event: a page request, not a learning event.
@@ -207,18 +240,20 @@ func (t *Transformer) actor(e *rawEvent) (map[string]any, error) {
 var idNamespace = uuid.MustParse("6f1c8e9a-3d2b-5c4e-9a7f-0b1d2e3f4a5b")
 
 // eventID is a name-based UUID over what identifies the raw event — its
-// name, time, user, session, course and data — and the object it maps to
-// (two copies of a browser event may differ only in the page they came
-// from). The data is hashed in a canonical form (sorted keys), so the same
-// event posted live and later imported from a log, serialised differently,
-// gets the same id and is stored once.
+// name, time, user, context session, course id as logged and data — and the
+// object it maps to (two copies of a browser event may differ only in the
+// page they came from). The data is hashed in a canonical form (sorted keys),
+// so the same event posted live and later imported from a log, serialised
+// differently, gets the same id and is stored once. Session and course are
+// hashed as the log has them, so that reading more of a log (a top-level
+// session, a legacy key) does not change the ids of events stored before.
 func eventID(e *rawEvent, ev map[string]any) uuid.UUID {
 	actor, _ := ev["actor"].(map[string]any)
 	object, _ := ev["object"].(map[string]any)
 	h := sha1.New()
 	h.Write(idNamespace[:])
 	for _, part := range []string{e.name, e.time.Format("2006-01-02T15:04:05.000000Z"), str(actor["id"]),
-		e.ctx("session"), e.courseID(), str(ev["action"]), str(object["id"]), e.dataRaw} {
+		rawString(e.context.Session), e.rawCourseID(), str(ev["action"]), str(object["id"]), e.dataRaw} {
 		io.WriteString(h, part)
 		h.Write([]byte{0})
 	}
