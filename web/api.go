@@ -45,7 +45,10 @@ func (s *Server) getEvent(c echo.Context) error {
 	if len(c.QueryParams()) > 0 {
 		return paramProblem(firstParam(c.QueryParams()), "unknown parameter; this endpoint takes none")
 	}
-	raw := c.Param("id")
+	raw, err := pathParam(c, "id")
+	if err != nil {
+		return err
+	}
 	id, err := uuid.Parse(strings.TrimPrefix(strings.ToLower(raw), "urn:uuid:"))
 	if err != nil {
 		return paramProblem("id", "must be an event id, urn:uuid:<uuid> or the bare UUID")
@@ -61,7 +64,11 @@ func (s *Server) getEnvelope(c echo.Context) error {
 	if len(c.QueryParams()) > 0 {
 		return paramProblem(firstParam(c.QueryParams()), "unknown parameter; this endpoint takes none")
 	}
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	raw, err := pathParam(c, "id")
+	if err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(raw, 10, 64)
 	if err != nil || id < 1 {
 		return paramProblem("id", "must be an envelope id (a positive integer, as in the ingest summary)")
 	}
@@ -124,6 +131,16 @@ func (s *Server) export(c echo.Context) error {
 
 func paramProblem(param, msg string) error {
 	return &query.ParamError{Param: param, Message: msg}
+}
+
+// pathParam returns a path parameter percent-decoded: Echo matches on the
+// raw path, and many HTTP libraries send urn%3Auuid%3A… for an event id.
+func pathParam(c echo.Context, name string) (string, error) {
+	v, err := url.PathUnescape(c.Param(name))
+	if err != nil {
+		return "", paramProblem(name, "is not validly percent-encoded")
+	}
+	return v, nil
 }
 
 func firstParam(v url.Values) string {

@@ -12,14 +12,19 @@ import (
 )
 
 // postCaliper is the Caliper endpoint: one envelope per request, stored
-// atomically; 200 with an empty body once it has committed.
+// atomically; 200 with an empty body once it has committed. A JSON array of
+// envelopes (how Open edX's event-routing-backends batches) is postEnvelopes.
 func (s *Server) postCaliper(c echo.Context) error {
 	body, err := readBody(c, s.cfg.MaxBody)
 	if err != nil {
 		return err
 	}
 	key := keyFrom(c)
-	res, err := s.ingest.Ingest(c.Request().Context(), ingest.Source{TenantID: key.TenantID, APIKeyID: key.ID}, body)
+	src := ingest.Source{TenantID: key.TenantID, APIKeyID: key.ID}
+	if isJSONArray(body) {
+		return s.postEnvelopes(c, src, body)
+	}
+	res, err := s.ingest.Ingest(c.Request().Context(), src, body)
 	if err != nil {
 		return err
 	}

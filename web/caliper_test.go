@@ -40,6 +40,11 @@ func setupOn(t testing.TB, kind string) *bundle { t.Helper(); return setupMax(t,
 
 func setupMax(t testing.TB, kind string, maxBody int64) *bundle {
 	t.Helper()
+	return setupMode(t, kind, maxBody, caliper.Strict)
+}
+
+func setupMode(t testing.TB, kind string, maxBody int64, mode caliper.Mode) *bundle {
+	t.Helper()
 	ctx := context.Background()
 	db := storetest.Open(t, kind)
 	key, token, err := db.CreateKey(ctx, "t1", "test", []string{store.ScopeWrite})
@@ -49,7 +54,7 @@ func setupMax(t testing.TB, kind string, maxBody int64) *bundle {
 	b := &bundle{kind: kind, db: db, token: token, tenant: key.TenantID, maxBody: maxBody}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv := web.NewServer(web.Config{CaliperPath: "/caliper", MaxBody: b.maxBody}, log, web.Deps{
-		Ingest:  ingest.NewService(db, caliper.NewValidator(caliper.Strict)),
+		Ingest:  ingest.NewService(db, caliper.NewValidator(mode)),
 		Keys:    db,
 		Health:  db,
 		Query:   query.NewService(db),

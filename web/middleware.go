@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"log/slog"
 	"mime"
@@ -66,7 +67,7 @@ func (s *Server) requireScope(scope string) echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			token, ok := s.bearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
 			if !ok {
-				return unauthorized("", "an Authorization: Bearer <token> header is required")
+				return unauthorized("", "an Authorization header is required: Bearer <token>, or Basic with the token as the password")
 			}
 			key, err := s.keys.KeyByToken(c.Request().Context(), token)
 			if err != nil {
@@ -101,10 +102,28 @@ func (s *Server) bearerToken(header string) (string, bool) {
 		rest = strings.TrimSpace(rest)
 		return rest, rest != ""
 	}
+	if found && strings.EqualFold(scheme, "Basic") {
+		return basicToken(strings.TrimSpace(rest))
+	}
 	if s.cfg.AcceptBareToken && !found {
 		return header, true
 	}
 	return "", false
+}
+
+// basicToken reads HTTP Basic credentials (RFC 7617), as Open edX's
+// event-routing-backends sends them: the token is the password and the
+// username is ignored; a token given as the username alone is taken too.
+func basicToken(credentials string) (string, bool) {
+	raw, err := base64.StdEncoding.DecodeString(credentials)
+	if err != nil {
+		return "", false
+	}
+	user, pass, _ := strings.Cut(string(raw), ":")
+	if pass == "" {
+		pass = user
+	}
+	return pass, pass != ""
 }
 
 // requireJSON refuses any body that is not application/json (parameters such as charset allowed).

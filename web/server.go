@@ -3,7 +3,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -162,30 +161,6 @@ func (s *Server) readyz(c echo.Context) error {
 		return newProblem(http.StatusServiceUnavailable, "schema", st.Problem())
 	}
 	return c.JSON(http.StatusOK, map[string]any{"status": "ok", "schemaVersion": st.Version})
-}
-
-// readBody reads at most max bytes; a larger body is refused with 413 without
-// reading the rest (the connection is then closed by net/http).
-func readBody(c echo.Context, limit int64) ([]byte, error) {
-	req := c.Request()
-	tooLarge := newProblem(http.StatusRequestEntityTooLarge, "too-large",
-		"request body exceeds the maximum of "+formatBytes(limit))
-	if req.ContentLength > limit {
-		return nil, tooLarge
-	}
-	// Size the buffer from Content-Length when given: ReadAll's doubling
-	// would copy a 5 MiB envelope a dozen times.
-	buf := bytes.NewBuffer(make([]byte, 0, max(req.ContentLength, 0)+1))
-	_, err := buf.ReadFrom(http.MaxBytesReader(c.Response(), req.Body, limit))
-	body := buf.Bytes()
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, tooLarge
-		}
-		return nil, newProblem(http.StatusBadRequest, "body", "could not read request body: "+err.Error())
-	}
-	return body, nil
 }
 
 func writeJSON(w io.Writer, v any) error {

@@ -194,6 +194,9 @@ func compile(p propRule) *rule {
 		case p.anyEntity:
 		case p.types != nil:
 			r.allowed = toSet(p.types)
+		case coversEntity(schemaTypeSets[p.set][:]):
+			// The schema spells "Entity or a subtype" as the list of every
+			// entity type; its range is Entity, so a generic Entity fits.
 		default:
 			r.allowed = toSet(schemaTypeSets[p.set][:])
 		}
@@ -260,9 +263,29 @@ func describeTypes(allowed map[string]bool) string {
 		return "an entity of one of " + strings.Join(names[:6], ", ") + " and " + strconv.Itoa(len(names)-6) + " more types"
 	}
 	if len(names) == 1 {
-		return "a " + names[0] + " (or subtype)"
+		return article(names[0]) + " " + names[0] + " (or a subtype)"
 	}
 	return "one of " + strings.Join(names, ", ") + " (or a subtype)"
+}
+
+// coversEntity reports whether types lists every direct subtype of Entity,
+// which is how the JSON schema writes a range of Entity.
+func coversEntity(types []string) bool {
+	set := toSet(types)
+	for typ, parents := range entityParents {
+		if len(parents) == 1 && parents[0] == "Entity" && !set[typ] {
+			return false
+		}
+	}
+	return true
+}
+
+// article is the indefinite article for a type name: "an Assessment", "a Person".
+func article(name string) string {
+	if name != "" && strings.ContainsRune("AEIOU", rune(name[0])) {
+		return "an"
+	}
+	return "a"
 }
 
 func sortedKeys(m map[string]bool) []string {

@@ -107,6 +107,7 @@ type checker struct {
 	strict  bool
 	version string
 	exts    map[string]bool // 1.1 profile-extension contexts in force
+	extra   string          // the first non-Caliper context the item declares, for messages
 }
 
 func (c *checker) add(path, format string, args ...any) { c.r.Add(c.index, path, format, args...) }
@@ -151,7 +152,7 @@ func (c *checker) event(path string, doc map[string]any) {
 			c.add(path+"."+name, "required event property is missing")
 		}
 	}
-	checkEventID(c, path+".id", doc["id"])
+	c.eventID(path+".id", doc["id"])
 	if t, ok := doc["eventTime"]; ok && t != nil {
 		c.dateTime(path+".eventTime", t)
 	}
@@ -180,7 +181,13 @@ func (c *checker) event(path string, doc map[string]any) {
 	known := c.eventTypes()
 	allowedActions, typeKnown := known[typ]
 	if typeOK && !typeKnown {
-		c.add(path+".type", "unknown event type %q for Caliper %s", truncate(typ), c.version)
+		if c.extra != "" {
+			c.add(path+".type", "unknown event type %q for Caliper %s: the extra context %s may define it, "+
+				"but strict validation stores only Caliper's event types (lenient validation accepts it)",
+				truncate(typ), c.version, c.extra)
+		} else {
+			c.add(path+".type", "unknown event type %q for Caliper %s", truncate(typ), c.version)
+		}
 	}
 	if actionOK && typeKnown && !allowedActions[action] {
 		if !actionTerms[action] {
@@ -256,6 +263,7 @@ func (c *checker) context(path string, v any) {
 		c.contextIRI(path, ctx, true)
 	case map[string]any:
 		// An inline JSON-LD context (the spec's own examples use one): it defines its terms.
+		c.noteExtra("an inline context")
 	case []any:
 		if len(ctx) == 0 {
 			c.add(path, "must not be an empty array")
@@ -269,6 +277,7 @@ func (c *checker) context(path string, v any) {
 					caliperAt = j
 				}
 			case map[string]any:
+				c.noteExtra("an inline context")
 			default:
 				c.add(path+"["+strconv.Itoa(j)+"]", "must be a context IRI or an inline context object, got %s", jsonKind(e))
 			}
@@ -305,23 +314,34 @@ func (c *checker) contextIRI(path, s string, alone bool) bool {
 		}
 		c.exts[n] = true
 	default:
-		if s == "" {
+		switch {
+		case s == "":
 			c.add(path, "must not be empty")
-		} else if alone && c.strict {
+		case alone && c.strict:
 			c.add(path, "unknown context %q; Caliper data uses %q or %q", truncate(s), V1p2, V1p1)
+		default:
+			c.noteExtra(strconv.Quote(truncate(s)))
 		}
 		return false
 	}
 	return true
 }
 
+// noteExtra records a context other than Caliper's: its types may then be
+// ones Caliper does not define.
+func (c *checker) noteExtra(name string) {
+	if c.extra == "" {
+		c.extra = name
+	}
+}
+
+// profile checks the 1.2 profile property. A 1.1 document may carry it too
+// (see docs/conformance.md, "1.1 documents with 1.2 terms").
 func (c *checker) profile(path string, v any) {
 	s, ok := v.(string)
 	switch {
 	case !ok:
 		c.add(path, "must be a profile name string, got %s", describe(v))
-	case c.version == version11:
-		c.add(path, "profile is a Caliper 1.2 property; this event uses the 1.1 context")
 	case !profileSet[s]:
 		c.add(path, "unknown profile %q (known: %s)", truncate(s), strings.Join(profiles, ", "))
 	}
@@ -339,14 +359,18 @@ func (c *checker) entity(path string, doc map[string]any, allowed map[string]boo
 		c.add(path+".type", "must be a string naming an entity type, got %s", describe(typVal))
 	}
 	_, known := entityParents[typ]
+	rulesOf := typ // the type whose property rules apply
 	if c.strict && typeOK && typ != "" {
+		_, isEvent := actionsFor[version12][typ]
 		switch {
+		case !known && isEvent && !top:
+			c.add(path+".type", "an event (%s) cannot stand where an entity is expected", typ)
+		case !known && c.extra != "":
+			// A type of the extra context: checked as a generic Entity. It may
+			// subtype what the property expects, so the range is not checked.
+			rulesOf, known = "Entity", true
 		case !known:
-			if _, isEvent := actionsFor[version12][typ]; isEvent && !top {
-				c.add(path+".type", "an event (%s) cannot stand where an entity is expected", typ)
-			} else {
-				c.add(path+".type", "unknown entity type %q", truncate(typ))
-			}
+			c.add(path+".type", "unknown entity type %q (a type from another vocabulary needs its context in the item's @context)", truncate(typ))
 		case c.version == version12 && entityTypes11Only[typ]:
 			c.add(path+".type", "%s is a Caliper 1.1 type, not valid in 1.2", typ)
 		case !isA(typ, allowed):
@@ -374,7 +398,7 @@ func (c *checker) entity(path string, doc map[string]any, allowed map[string]boo
 		}
 		return
 	}
-	rules := typeRules[typ]
+	rules := typeRules[rulesOf]
 	for name, val := range doc {
 		switch name {
 		case "@context", "id", "type":
@@ -393,7 +417,7 @@ func (c *checker) entity(path string, doc map[string]any, allowed map[string]boo
 		}
 		c.value(path+"."+name, val, rl)
 	}
-	for _, name := range requiredProps[typ] {
+	for _, name := range requiredProps[rulesOf] {
 		if _, ok := doc[name]; !ok {
 			c.add(path+"."+name, "required %s property is missing", typ)
 		}
@@ -506,7 +530,9 @@ func (c *checker) dateTime(path string, v any) {
 	}
 }
 
-func checkEventID(c *checker, path string, v any) {
+// eventID checks an event id: urn:uuid:<uuid>, or in lenient mode also the
+// bare UUID some sensors send (kept as sent; it dedupes on the UUID).
+func (c *checker) eventID(path string, v any) {
 	if v == nil {
 		return // reported as missing
 	}
@@ -515,19 +541,25 @@ func checkEventID(c *checker, path string, v any) {
 		c.add(path, "must be a string of the form urn:uuid:<uuid>, got %s", jsonKind(v))
 		return
 	}
-	if _, err := EventID(s); err != nil {
+	if _, err := EventID(s); err != nil || c.strict && !hasURNPrefix(s) {
 		c.add(path, "must be of the form urn:uuid:<uuid>, got %q", truncate(s))
 	}
 }
 
-// EventID parses an event id: exactly "urn:uuid:" followed by a canonical UUID
-// (uuid.Parse alone would also take braces or a bare UUID).
+// EventID parses an event id: "urn:uuid:" followed by a canonical UUID, or the
+// canonical UUID alone (which only lenient validation lets through). uuid.Parse
+// by itself would also take braces and other forms.
 func EventID(s string) (uuid.UUID, error) {
-	rest, ok := cutPrefixFold(s, "urn:uuid:")
-	if !ok || len(rest) != 36 {
+	rest, _ := cutPrefixFold(s, "urn:uuid:")
+	if len(rest) != 36 {
 		return uuid.UUID{}, errBadEventID
 	}
 	return uuid.Parse(rest)
+}
+
+func hasURNPrefix(s string) bool {
+	_, ok := cutPrefixFold(s, "urn:uuid:")
+	return ok
 }
 
 var errBadEventID = errors.New("not a urn:uuid id")
