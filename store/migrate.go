@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/golang-migrate/migrate/v4"
@@ -27,6 +25,12 @@ type SchemaStatus struct {
 
 // Current reports whether the schema is exactly what this binary expects.
 func (s SchemaStatus) Current() bool { return !s.Dirty && s.Version == s.Latest }
+
+// Compatible reports whether this binary can serve on the schema: not dirty
+// and at least the version it needs. A newer schema is compatible because
+// schema changes within a major version are additive (docs/operations.md),
+// so that old replicas keep serving while new ones migrate.
+func (s SchemaStatus) Compatible() bool { return !s.Dirty && s.Version >= s.Latest }
 
 // Problem says what is wrong with the schema and what to run, or "" if it is current.
 func (s SchemaStatus) Problem() string {
@@ -55,8 +59,8 @@ func NewMigrator(url string) (*Migrator, error) {
 	if !IsPostgresURL(url) {
 		fsys, dir = sqliteMigrations()
 		path := sqlitePath(url)
-		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-			return nil, fmt.Errorf("create data directory: %w", err)
+		if err := createSQLiteFile(path); err != nil {
+			return nil, err
 		}
 		target = "sqlite://" + path + "?_pragma=busy_timeout(10000)"
 	}

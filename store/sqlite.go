@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -64,14 +63,13 @@ func sqlitePath(url string) string {
 	return url
 }
 
-// OpenSQLite opens (creating if need be) the database file at path. Every
+// OpenSQLite opens the database file at path, creating it (mode 0600) in an
+// existing folder if need be. Every
 // commit is durable (synchronous=FULL): an acknowledged envelope survives a
 // power cut.
 func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return nil, fmt.Errorf("create data directory: %w", err)
-		}
+	if err := createSQLiteFile(path); err != nil {
+		return nil, err
 	}
 	dsn := func(extra string) string {
 		q := url.Values{}

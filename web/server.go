@@ -157,7 +157,7 @@ func (s *Server) readyz(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if !st.Current() {
+	if !st.Compatible() {
 		return newProblem(http.StatusServiceUnavailable, "schema", st.Problem())
 	}
 	return c.JSON(http.StatusOK, map[string]any{"status": "ok", "schemaVersion": st.Version})

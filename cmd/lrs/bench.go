@@ -61,10 +61,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		return &exitCodeError{code: 2, err: errors.New("bench query: give --database-url: a dedicated database (PostgreSQL or sqlite:PATH), which is filled with test data")}
 	}
 	log := newLogger(&cfg, stderr)
-	if err := store.MigrateUp(ctx, cfg.DatabaseURL); err != nil {
-		return err
-	}
-	db, err := store.Open(ctx, cfg.DatabaseURL)
+	db, _, err := cfg.openStore(ctx, true, stderrNote(stderr))
 	if err != nil {
 		return err
 	}

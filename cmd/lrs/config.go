@@ -5,12 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/lrs-dev/lrs/ingest/caliper"
-	"github.com/lrs-dev/lrs/store"
 )
 
 // config is every setting of lrs, read from flags and LRS_* environment variables.
@@ -56,7 +54,7 @@ func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) err
 
 // databaseFlags registers the flags every database command shares.
 func (c *config) databaseFlags(fs *flag.FlagSet) {
-	fs.StringVar(&c.DatabaseURL, "database-url", "", "PostgreSQL URL (postgres://user:pass@host:5432/lrs), or sqlite:PATH; empty: the embedded store in --data-dir")
+	fs.StringVar(&c.DatabaseURL, "database-url", "", "PostgreSQL URL (postgres://user:pass@host:5432/lrs), or an SQLite file (sqlite:PATH, file:PATH, PATH.db); empty: the embedded store in --data-dir")
 	fs.StringVar(&c.DataDir, "data-dir", "./lrs-data", "where the embedded store keeps its data when no --database-url is given")
 	fs.StringVar(&c.LogFormat, "log-format", "json", "log format: json or text")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
@@ -77,8 +75,8 @@ func (c *config) serveFlags(fs *flag.FlagSet) {
 // validate checks the settings; errors name the flag and variable to fix.
 func (c *config) validate(serving bool) error {
 	var errs []error
-	if u := c.DatabaseURL; strings.Contains(u, "://") && !store.IsPostgresURL(u) && !strings.HasPrefix(u, "sqlite://") {
-		errs = append(errs, fmt.Errorf("--database-url (LRS_DATABASE_URL) must be postgres://…, postgresql://…, sqlite:PATH or a file path, got %q", u))
+	if _, err := c.storeTarget(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.DatabaseURL == "" && c.DataDir == "" {
 		errs = append(errs, errors.New("--data-dir (LRS_DATA_DIR) must not be empty when no --database-url is given"))
@@ -101,14 +99,6 @@ func (c *config) validate(serving bool) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// databaseURL is the store to use: --database-url, or the embedded store in --data-dir.
-func (c *config) databaseURL() string {
-	if c.DatabaseURL != "" {
-		return c.DatabaseURL
-	}
-	return "sqlite:" + filepath.Join(c.DataDir, "lrs.db")
 }
 
 func (c *config) level() (slog.Level, error) {

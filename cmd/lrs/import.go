@@ -14,7 +14,6 @@ import (
 	"github.com/lrs-dev/lrs/ingest"
 	"github.com/lrs-dev/lrs/ingest/caliper"
 	"github.com/lrs-dev/lrs/ingest/importer"
-	"github.com/lrs-dev/lrs/store"
 )
 
 // runImport is 'lrs import': files, .gz files, directories or stdin of Caliper
@@ -65,24 +64,11 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 		if err != nil {
 			return &exitCodeError{code: 2, err: err}
 		}
-		url := cfg.databaseURL()
-		if !store.IsPostgresURL(url) {
-			if err := store.MigrateUp(ctx, url); err != nil {
-				return err
-			}
-		}
-		db, err := store.Open(ctx, url)
+		db, _, err := cfg.openStore(ctx, false, stderrNote(stderr))
 		if err != nil {
 			return err
 		}
 		defer db.Close()
-		st, err := db.SchemaStatus(ctx)
-		if err != nil {
-			return err
-		}
-		if !st.Current() {
-			return errors.New(st.Problem())
-		}
 		tenantID, err := db.EnsureTenant(ctx, tenant)
 		if err != nil {
 			return err

@@ -36,27 +36,8 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	connect := func() (store.Backend, error) {
-		url := cfg.databaseURL()
-		if !store.IsPostgresURL(url) {
-			// The embedded store is created on first use, by any command.
-			if err := store.MigrateUp(ctx, url); err != nil {
-				return nil, err
-			}
-		}
-		db, err := store.Open(ctx, url)
-		if err != nil {
-			return nil, err
-		}
-		st, err := db.SchemaStatus(ctx)
-		if err != nil {
-			db.Close()
-			return nil, err
-		}
-		if !st.Current() {
-			db.Close()
-			return nil, errors.New(st.Problem())
-		}
-		return db, nil
+		db, _, err := cfg.openStore(ctx, false, stderrNote(stderr))
+		return db, err
 	}
 
 	switch sub {

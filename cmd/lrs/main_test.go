@@ -60,6 +60,13 @@ func startServer(t *testing.T, getenv func(string) string, args ...string) strin
 // on stdout, and a function that stops it.
 func startServerOut(t *testing.T, getenv func(string) string, args ...string) (string, *syncBuffer, func()) {
 	t.Helper()
+	base, out, _, stop := startServerIO(t, getenv, args...)
+	return base, out, stop
+}
+
+// startServerIO is startServerOut that also returns the logs (stderr).
+func startServerIO(t *testing.T, getenv func(string) string, args ...string) (string, *syncBuffer, *syncBuffer, func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	logs, out := &syncBuffer{}, &syncBuffer{}
 	done := make(chan error, 1)
@@ -82,7 +89,7 @@ func startServerOut(t *testing.T, getenv func(string) string, args ...string) (s
 		for _, line := range strings.Split(logs.String(), "\n") {
 			var rec struct{ Msg, Addr string }
 			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "listening" {
-				return "http://" + rec.Addr, out, stop
+				return "http://" + rec.Addr, out, logs, stop
 			}
 		}
 		select {
@@ -93,7 +100,7 @@ func startServerOut(t *testing.T, getenv func(string) string, args ...string) (s
 		}
 	}
 	t.Fatalf("server did not start:\n%s", logs.String())
-	return "", nil, nil
+	return "", nil, nil, nil
 }
 
 func TestServeEndToEnd(t *testing.T) {

@@ -24,36 +24,60 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	if err := cfg.validate(false); err != nil {
 		return err
 	}
-	m, err := store.NewMigrator(cfg.databaseURL())
-	if err != nil {
-		return err
-	}
-	defer m.Close()
-
+	force := 0
 	switch sub {
-	case "up":
-		err = m.Up()
-	case "down":
-		err = m.Down()
+	case "up", "down", "version":
 	case "force":
 		if fs.NArg() != 1 {
 			return &exitCodeError{code: 2, err: errors.New("migrate force: want a version number")}
 		}
-		v, perr := strconv.Atoi(fs.Arg(0))
-		if perr != nil {
+		v, err := strconv.Atoi(fs.Arg(0))
+		if err != nil || v < -1 {
 			return &exitCodeError{code: 2, err: fmt.Errorf("migrate force: %q is not a version number", fs.Arg(0))}
 		}
-		err = m.Force(v)
-	case "version":
+		force = v
 	default:
 		return &exitCodeError{code: 2, err: fmt.Errorf("migrate: unknown subcommand %q; want up, down, version or force N", sub)}
 	}
+	t, _ := cfg.storeTarget() // checked by validate
+	say := stderrNote(stderr)
+	say(0, "store: "+t.String())
+	if err := t.prepare(); err != nil {
+		return err
+	}
+	if sub == "up" {
+		if err := migrateUp(t.url, say); err != nil {
+			return err
+		}
+	}
+	m, err := store.NewMigrator(t.url)
 	if err != nil {
 		return err
+	}
+	defer m.Close()
+	before, err := m.Status()
+	if err != nil {
+		return err
+	}
+	switch sub {
+	case "down":
+		if err := m.Down(); err != nil {
+			return err
+		}
+	case "force":
+		if force > int(before.Latest) {
+			return &exitCodeError{code: 2, err: fmt.Errorf("migrate force: %d is past the latest schema this lrs knows (%d)", force, before.Latest)}
+		}
+		if err := m.Force(force); err != nil {
+			return err
+		}
 	}
 	st, err := m.Status()
 	if err != nil {
 		return err
+	}
+	if sub == "down" {
+		say(0, fmt.Sprintf("schema %d → %d", before.Version, st.Version))
 	}
 	state := "current"
 	if p := st.Problem(); p != "" {

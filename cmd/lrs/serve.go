@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -31,28 +29,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	log := newLogger(&cfg, stderr)
-	url := cfg.databaseURL()
-	embedded := !store.IsPostgresURL(url)
-
-	// The embedded store belongs to this process alone: create and upgrade it
-	// as needed. A PostgreSQL schema is the operator's to change (--migrate).
-	if cfg.Migrate || embedded {
-		if err := store.MigrateUp(ctx, url); err != nil {
-			return err
-		}
-	}
-	db, err := store.Open(ctx, url)
+	t, _ := cfg.storeTarget() // checked by validate
+	db, st, err := cfg.openStore(ctx, cfg.Migrate, logNote(ctx, log))
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	st, err := db.SchemaStatus(ctx)
-	if err != nil {
-		return fmt.Errorf("check schema: %w", err)
-	}
-	if !st.Current() {
-		return errors.New(st.Problem())
-	}
 
 	edxT, err := cfg.Edx.transformer()
 	if err != nil {
@@ -74,16 +56,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	backend := "postgres"
-	if embedded {
-		backend = "sqlite " + strings.TrimPrefix(url, "sqlite:")
+	if t.path != "" {
 		if err := firstStartKey(ctx, db, ln.Addr(), cfg.CaliperPath, stdout); err != nil {
 			ln.Close()
 			return err
 		}
 	}
 	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("caliper_path", cfg.CaliperPath),
-		slog.String("validation", mode.String()), slog.String("store", backend), slog.Bool("edx", edxT != nil), slog.Uint64("schema_version", uint64(st.Version)))
+		slog.String("validation", mode.String()), slog.String("store", t.String()), slog.Bool("edx", edxT != nil), slog.Uint64("schema_version", uint64(st.Version)))
 	err = srv.Serve(ctx, ln)
 	log.Info("stopped")
 	return err
