@@ -67,7 +67,7 @@ func (s *Postgres) TableCounts(ctx context.Context) (TableCounts, error) {
 	err := s.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM envelopes), (SELECT count(*) FROM events), (SELECT count(*) FROM entities)`).
 		Scan(&c.Envelopes, &c.Events, &c.Entities)
 	if err != nil {
-		return c, fmt.Errorf("table counts: %w", err)
+		return c, translate(fmt.Errorf("table counts: %w", err))
 	}
 	return c, nil
 }

@@ -92,7 +92,7 @@ func (s *Postgres) CreateKey(ctx context.Context, tenant, label string, scopes [
 		return Key{}, "", err
 	}
 	k := Key{Tenant: tenant, Label: label, Scopes: scopes}
-	err = withTx(ctx, s.pool, func(tx pgx.Tx) error {
+	err = s.withTx(ctx, func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, ensureTenantSQL, tenant).Scan(&k.TenantID); err != nil {
 			return fmt.Errorf("ensure tenant: %w", err)
 		}
@@ -102,7 +102,7 @@ VALUES ($1, $2, $3, $4)
 RETURNING id, created_at`, k.TenantID, label, scopes, HashToken(token)).Scan(&k.ID, &k.CreatedAt)
 	})
 	if err != nil {
-		return Key{}, "", fmt.Errorf("create key: %w", err)
+		return Key{}, "", translate(fmt.Errorf("create key: %w", err))
 	}
 	return k, token, nil
 }
@@ -130,7 +130,7 @@ func (s *Postgres) KeyByToken(ctx context.Context, token string) (Key, error) {
 	k, err := scanKey(s.pool.QueryRow(ctx, selectKeySQL+`
 WHERE k.token_hash = $1 AND k.revoked_at IS NULL`, HashToken(token)))
 	if err != nil {
-		return Key{}, fmt.Errorf("key by token: %w", err)
+		return Key{}, translate(fmt.Errorf("key by token: %w", err))
 	}
 	return k, nil
 }
@@ -139,11 +139,11 @@ WHERE k.token_hash = $1 AND k.revoked_at IS NULL`, HashToken(token)))
 func (s *Postgres) ListKeys(ctx context.Context) ([]Key, error) {
 	rows, err := s.pool.Query(ctx, selectKeySQL+` ORDER BY k.id`)
 	if err != nil {
-		return nil, fmt.Errorf("list keys: %w", err)
+		return nil, translate(fmt.Errorf("list keys: %w", err))
 	}
 	keys, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Key, error) { return scanKey(row) })
 	if err != nil {
-		return nil, fmt.Errorf("list keys: %w", err)
+		return nil, translate(fmt.Errorf("list keys: %w", err))
 	}
 	return keys, nil
 }
@@ -152,7 +152,7 @@ func (s *Postgres) ListKeys(ctx context.Context) ([]Key, error) {
 func (s *Postgres) RevokeKey(ctx context.Context, id int64) error {
 	tag, err := s.pool.Exec(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1`, id)
 	if err != nil {
-		return fmt.Errorf("revoke key: %w", err)
+		return translate(fmt.Errorf("revoke key: %w", err))
 	}
 	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("revoke key %d: %w", id, ErrNotFound)
@@ -164,7 +164,7 @@ func (s *Postgres) RevokeKey(ctx context.Context, id int64) error {
 func (s *Postgres) EnsureTenant(ctx context.Context, name string) (int64, error) {
 	var id int64
 	if err := s.pool.QueryRow(ctx, ensureTenantSQL, name).Scan(&id); err != nil {
-		return 0, fmt.Errorf("ensure tenant: %w", err)
+		return 0, translate(fmt.Errorf("ensure tenant: %w", err))
 	}
 	return id, nil
 }

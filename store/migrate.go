@@ -135,7 +135,7 @@ func (s *Postgres) SchemaStatus(ctx context.Context) (SchemaStatus, error) {
 	case isUndefinedTable(err):
 		return st, nil // never migrated: the table does not exist yet
 	case err != nil:
-		return SchemaStatus{}, fmt.Errorf("schema version: %w", err)
+		return SchemaStatus{}, translate(fmt.Errorf("schema version: %w", err))
 	}
 	st.Version = uint(v)
 	return st, nil

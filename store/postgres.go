@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"syscall"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -25,7 +29,7 @@ func OpenPostgres(ctx context.Context, url string) (*Postgres, error) {
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("connect to database: %w", err)
+		return nil, translate(fmt.Errorf("connect to database: %w", err))
 	}
 	return &Postgres{pool: pool}, nil
 }
@@ -40,20 +44,32 @@ func (s *Postgres) Pool() *pgxpool.Pool { return s.pool }
 func (s *Postgres) Close() { s.pool.Close() }
 
 // Ping checks that the database answers.
-func (s *Postgres) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
+func (s *Postgres) Ping(ctx context.Context) error { return translate(s.pool.Ping(ctx)) }
 
-// withTx runs fn in a transaction, committing if it returns nil.
-func withTx(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) error {
-	tx, err := pool.Begin(ctx)
+// withTx runs fn in a transaction, committing if it returns nil; the
+// rollback is always deferred. Errors come back translated. When COMMIT
+// itself fails without an answer from the server (the connection dropped,
+// the context ended), the transaction may have committed: that is
+// ErrOutcomeUnknown.
+func (s *Postgres) withTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	tx, err := s.pool.Begin(ctx)
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+		return translate(fmt.Errorf("begin: %w", err))
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // no-op after commit
 	if err := fn(tx); err != nil {
-		return err
+		return translate(err)
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		err = fmt.Errorf("commit: %w", err)
+		// Only an answer from the server says the commit failed. pgx may
+		// report a connection lost after COMMIT was sent as "conn closed",
+		// safe to retry, so that is no proof it was never sent.
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) || errors.Is(err, pgx.ErrTxCommitRollback) {
+			return translate(err)
+		}
+		return outcomeUnknown(err)
 	}
 	return nil
 }
@@ -150,7 +166,7 @@ WHERE excluded.type IS NOT NULL`
 // counted as duplicates; with different content the result is a *ConflictError.
 func (s *Postgres) SaveEnvelope(ctx context.Context, env *Envelope) (SaveResult, error) {
 	var res SaveResult
-	err := withTx(ctx, s.pool, func(tx pgx.Tx) error {
+	err := s.withTx(ctx, func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, insertEnvelopeSQL,
 			env.TenantID, env.Sensor, env.SendTime, env.DataVersion, env.APIKeyID, env.ItemCount, env.Skeleton,
 		).Scan(&res.EnvelopeID); err != nil {
@@ -252,10 +268,43 @@ func checkDuplicates(ctx context.Context, tx pgx.Tx, tenantID int64, events []Ev
 	return nil
 }
 
-// translate maps driver errors to the store's own.
+// translate maps pgx's errors to the store's own (see ErrUnavailable);
+// errors it does not know, and errors already translated, pass unchanged.
 func translate(err error) error {
-	if errors.Is(err, pgx.ErrNoRows) {
+	switch {
+	case err == nil, errors.Is(err, ErrUnavailable), errors.Is(err, ErrNotFound), errors.Is(err, ErrConflict):
+		return err
+	case errors.Is(err, pgx.ErrNoRows):
 		return ErrNotFound
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code[:2] {
+		case "08", // connection exception
+			"40", // serialization failure, deadlock: the transaction was rolled back
+			"53", // insufficient resources: disk full, out of memory, too many connections
+			"57": // operator intervention: admin or crash shutdown, cannot connect now, canceled
+			return unavailable(err)
+		}
+		switch pgErr.Code {
+		case "23505": // unique_violation
+			return fmt.Errorf("%w: %w", ErrConflict, err)
+		case "25006", // read_only_sql_transaction: a standby, or default_transaction_read_only
+			"55P03", // lock_not_available
+			"58030": // io_error
+			return unavailable(err)
+		}
+		return err
+	}
+	var connErr *pgconn.ConnectError
+	var netErr net.Error
+	switch {
+	case errors.As(err, &connErr), errors.As(err, &netErr),
+		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
+		errors.Is(err, pgconn.ErrConnClosed),
+		pgconn.SafeToRetry(err), pgconn.Timeout(err):
+		return unavailable(err)
 	}
 	return err
 }

@@ -184,19 +184,19 @@ func (s *Postgres) ListEvents(ctx context.Context, f EventFilter, after *Positio
 	sql := "SELECT" + eventColumns + "\nFROM events e\nWHERE " + c.sql() + "\nORDER BY " + order + "\nLIMIT " + c.arg(limit)
 	rows, err := s.pool.Query(ctx, sql, c.args...)
 	if err != nil {
-		return nil, fmt.Errorf("list events: %w", err)
+		return nil, translate(fmt.Errorf("list events: %w", err))
 	}
 	defer rows.Close()
 	events := make([]StoredEvent, 0, limit)
 	for rows.Next() {
 		var ev StoredEvent
 		if err := scanEvent(rows, &ev); err != nil {
-			return nil, fmt.Errorf("list events: %w", err)
+			return nil, translate(fmt.Errorf("list events: %w", err))
 		}
 		events = append(events, ev)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list events: %w", err)
+		return nil, translate(fmt.Errorf("list events: %w", err))
 	}
 	return events, nil
 }
@@ -217,32 +217,34 @@ func (s *Postgres) ExportEvents(ctx context.Context, f EventFilter, dataOnly boo
 	}
 	rows, err := s.pool.Query(ctx, "SELECT"+cols+"\nFROM events e\nWHERE "+c.sql(), c.args...)
 	if err != nil {
-		return fmt.Errorf("export events: %w", err)
+		return translate(fmt.Errorf("export events: %w", err))
 	}
 	defer rows.Close()
 	scan := func(ev *StoredEvent) error { return scanEvent(rows, ev) }
 	if dataOnly {
 		scan = func(ev *StoredEvent) error { return rows.Scan(&ev.Data) }
 	}
-	return eachEvent(rows, scan, fn)
+	return eachEvent(rows, scan, fn, translate)
 }
 
 // eachEvent scans every row into one reused StoredEvent and hands it to fn.
+// Database errors go through the backend's translate; fn's pass unchanged
+// (a client that stopped reading is no database failure).
 func eachEvent(rows interface {
 	Next() bool
 	Err() error
-}, scan func(*StoredEvent) error, fn func(*StoredEvent) error) error {
+}, scan func(*StoredEvent) error, fn func(*StoredEvent) error, translate func(error) error) error {
 	var ev StoredEvent
 	for rows.Next() {
 		if err := scan(&ev); err != nil {
-			return fmt.Errorf("export events: %w", err)
+			return translate(fmt.Errorf("export events: %w", err))
 		}
 		if err := fn(&ev); err != nil {
 			return err
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("export events: %w", err)
+		return translate(fmt.Errorf("export events: %w", err))
 	}
 	return nil
 }
@@ -252,7 +254,7 @@ func (s *Postgres) EventByID(ctx context.Context, tenantID int64, id uuid.UUID) 
 	var ev StoredEvent
 	err := scanEvent(s.pool.QueryRow(ctx, "SELECT"+eventColumns+"\nFROM events e\nWHERE e.tenant_id = $1 AND e.id = $2", tenantID, id), &ev)
 	if err != nil {
-		return StoredEvent{}, fmt.Errorf("event %s: %w", id, err)
+		return StoredEvent{}, translate(fmt.Errorf("event %s: %w", id, err))
 	}
 	return ev, nil
 }
@@ -287,7 +289,7 @@ func (s *Postgres) EnvelopeByID(ctx context.Context, tenantID, id int64) (json.R
 		}
 		rows, err := s.pool.Query(ctx, `SELECT id, data FROM events WHERE tenant_id = $1 AND id = ANY($2)`, tenantID, ids)
 		if err != nil {
-			return nil, fmt.Errorf("envelope %d: %w", id, err)
+			return nil, translate(fmt.Errorf("envelope %d: %w", id, err))
 		}
 		var (
 			eid  uuid.UUID
@@ -299,7 +301,7 @@ func (s *Postgres) EnvelopeByID(ctx context.Context, tenantID, id int64) (json.R
 			}
 			return nil
 		}); err != nil {
-			return nil, fmt.Errorf("envelope %d: %w", id, err)
+			return nil, translate(fmt.Errorf("envelope %d: %w", id, err))
 		}
 	}
 	out, err := json.Marshal(env)
@@ -386,10 +388,11 @@ func (s *Postgres) Stats(ctx context.Context, f EventFilter, by []string, limit 
 	}
 	rows, err := s.pool.Query(ctx, sql, c.args...)
 	if err != nil {
-		return nil, fmt.Errorf("stats: %w", err)
+		return nil, translate(fmt.Errorf("stats: %w", err))
 	}
 	defer rows.Close()
-	return scanStats(rows, len(by))
+	out, err := scanStats(rows, len(by))
+	return out, translate(err)
 }
 
 // scanStats reads the rows of a statsQuery with n key columns; a NULL key

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/lrs-dev/lrs/ingest/caliper"
 )
@@ -127,7 +128,66 @@ func (s *SQLite) Close() {
 }
 
 // Ping checks the database answers.
-func (s *SQLite) Ping(ctx context.Context) error { return s.r.PingContext(ctx) }
+func (s *SQLite) Ping(ctx context.Context) error { return translateSQLite(s.r.PingContext(ctx)) }
+
+// withTx runs fn in a write transaction (BEGIN IMMEDIATE, on the one write
+// connection), committing if it returns nil; the rollback is always
+// deferred. Errors come back translated. A failed COMMIT is a definite
+// failure (SQLite rolls back) unless it is an I/O error, after which the
+// write-ahead log may or may not hold the commit: ErrOutcomeUnknown.
+func (s *SQLite) withTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return translateSQLite(fmt.Errorf("begin: %w", err))
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after commit
+	if err := fn(tx); err != nil {
+		return translateSQLite(err)
+	}
+	if err := tx.Commit(); err != nil {
+		err = fmt.Errorf("commit: %w", err)
+		var se *sqlite.Error
+		if errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_IOERR {
+			return outcomeUnknown(err)
+		}
+		return translateSQLite(err)
+	}
+	return nil
+}
+
+// translateSQLite maps the SQLite driver's errors to the store's own (see
+// ErrUnavailable); errors it does not know, and errors already translated,
+// pass unchanged.
+func translateSQLite(err error) error {
+	switch {
+	case err == nil, errors.Is(err, ErrUnavailable), errors.Is(err, ErrNotFound), errors.Is(err, ErrConflict):
+		return err
+	case errors.Is(err, sql.ErrNoRows):
+		return ErrNotFound
+	case errors.Is(err, sql.ErrConnDone), errors.Is(err, driver.ErrBadConn):
+		return unavailable(err)
+	}
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return err
+	}
+	switch se.Code() {
+	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		return fmt.Errorf("%w: %w", ErrConflict, err)
+	}
+	switch se.Code() & 0xff { // the primary result code
+	case sqlite3.SQLITE_BUSY, // another process holds the write lock past busy_timeout
+		sqlite3.SQLITE_LOCKED,
+		sqlite3.SQLITE_FULL, // disk (or max_page_count) full
+		sqlite3.SQLITE_READONLY,
+		sqlite3.SQLITE_IOERR,
+		sqlite3.SQLITE_CANTOPEN,
+		sqlite3.SQLITE_NOMEM,
+		sqlite3.SQLITE_PROTOCOL:
+		return unavailable(err)
+	}
+	return err
+}
 
 // SchemaStatus reads the applied migration version.
 func (s *SQLite) SchemaStatus(ctx context.Context) (SchemaStatus, error) {
@@ -144,7 +204,7 @@ func (s *SQLite) SchemaStatus(ctx context.Context) (SchemaStatus, error) {
 	case err != nil && strings.Contains(err.Error(), "no such table"):
 		return st, nil
 	case err != nil:
-		return SchemaStatus{}, fmt.Errorf("schema version: %w", err)
+		return SchemaStatus{}, translateSQLite(fmt.Errorf("schema version: %w", err))
 	}
 	st.Version = uint(v)
 	return st, nil
@@ -167,11 +227,19 @@ const sqliteBatch = 1000
 // SaveEnvelope stores env atomically, as Postgres.SaveEnvelope does.
 func (s *SQLite) SaveEnvelope(ctx context.Context, env *Envelope) (SaveResult, error) {
 	var res SaveResult
-	tx, err := s.w.BeginTx(ctx, nil)
+	err := s.withTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		res, err = s.saveEnvelope(ctx, tx, env)
+		return err
+	})
 	if err != nil {
-		return res, fmt.Errorf("begin: %w", err)
+		return SaveResult{}, err
 	}
-	defer tx.Rollback() //nolint:errcheck // no-op after commit
+	return res, nil
+}
+
+func (s *SQLite) saveEnvelope(ctx context.Context, tx *sql.Tx, env *Envelope) (SaveResult, error) {
+	var res SaveResult
 	now := micros(time.Now())
 	var keyID any
 	if env.APIKeyID != 0 {
@@ -250,9 +318,6 @@ WHERE excluded.type IS NOT NULL`)
 		}
 	}
 	res.Entities = len(env.Entities)
-	if err := tx.Commit(); err != nil {
-		return SaveResult{}, fmt.Errorf("commit: %w", err)
-	}
 	return res, nil
 }
 
@@ -317,7 +382,7 @@ INSERT INTO tenants (name, created_at) VALUES (?, ?)
 ON CONFLICT (name) DO UPDATE SET name = excluded.name
 RETURNING id`, name, micros(time.Now())).Scan(&id)
 	if err != nil {
-		return 0, fmt.Errorf("ensure tenant: %w", err)
+		return 0, translateSQLite(fmt.Errorf("ensure tenant: %w", err))
 	}
 	return id, nil
 }
@@ -329,25 +394,20 @@ func (s *SQLite) CreateKey(ctx context.Context, tenant, label string, scopes []s
 		return Key{}, "", err
 	}
 	k := Key{Tenant: tenant, Label: label, Scopes: scopes}
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return Key{}, "", fmt.Errorf("create key: %w", err)
-	}
-	defer tx.Rollback() //nolint:errcheck
 	now := time.Now()
-	if err := tx.QueryRowContext(ctx, `
+	err = s.withTx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `
 INSERT INTO tenants (name, created_at) VALUES (?, ?)
 ON CONFLICT (name) DO UPDATE SET name = excluded.name
 RETURNING id`, tenant, micros(now)).Scan(&k.TenantID); err != nil {
-		return Key{}, "", fmt.Errorf("ensure tenant: %w", err)
-	}
-	if err := tx.QueryRowContext(ctx, `
+			return fmt.Errorf("ensure tenant: %w", err)
+		}
+		return tx.QueryRowContext(ctx, `
 INSERT INTO api_keys (tenant_id, label, scopes, token_hash, created_at) VALUES (?, ?, ?, ?, ?)
-RETURNING id`, k.TenantID, label, strings.Join(scopes, ","), HashToken(token), micros(now)).Scan(&k.ID); err != nil {
-		return Key{}, "", fmt.Errorf("create key: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return Key{}, "", fmt.Errorf("create key: %w", err)
+RETURNING id`, k.TenantID, label, strings.Join(scopes, ","), HashToken(token), micros(now)).Scan(&k.ID)
+	})
+	if err != nil {
+		return Key{}, "", translateSQLite(fmt.Errorf("create key: %w", err))
 	}
 	k.CreatedAt = fromMicros(micros(now))
 	return k, token, nil
@@ -383,7 +443,7 @@ func scanSQLiteKey(scan func(...any) error) (Key, error) {
 func (s *SQLite) KeyByToken(ctx context.Context, token string) (Key, error) {
 	k, err := scanSQLiteKey(s.r.QueryRowContext(ctx, sqliteKeySQL+` WHERE k.token_hash = ? AND k.revoked_at IS NULL`, HashToken(token)).Scan)
 	if err != nil {
-		return Key{}, fmt.Errorf("key by token: %w", err)
+		return Key{}, translateSQLite(fmt.Errorf("key by token: %w", err))
 	}
 	return k, nil
 }
@@ -392,25 +452,25 @@ func (s *SQLite) KeyByToken(ctx context.Context, token string) (Key, error) {
 func (s *SQLite) ListKeys(ctx context.Context) ([]Key, error) {
 	rows, err := s.r.QueryContext(ctx, sqliteKeySQL+` ORDER BY k.id`)
 	if err != nil {
-		return nil, fmt.Errorf("list keys: %w", err)
+		return nil, translateSQLite(fmt.Errorf("list keys: %w", err))
 	}
 	defer rows.Close()
 	var keys []Key
 	for rows.Next() {
 		k, err := scanSQLiteKey(rows.Scan)
 		if err != nil {
-			return nil, fmt.Errorf("list keys: %w", err)
+			return nil, translateSQLite(fmt.Errorf("list keys: %w", err))
 		}
 		keys = append(keys, k)
 	}
-	return keys, rows.Err()
+	return keys, translateSQLite(rows.Err())
 }
 
 // RevokeKey revokes key id; ErrNotFound if there is none.
 func (s *SQLite) RevokeKey(ctx context.Context, id int64) error {
 	r, err := s.w.ExecContext(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?`, micros(time.Now()), id)
 	if err != nil {
-		return fmt.Errorf("revoke key: %w", err)
+		return translateSQLite(fmt.Errorf("revoke key: %w", err))
 	}
 	if n, _ := r.RowsAffected(); n == 0 {
 		return fmt.Errorf("revoke key %d: %w", id, ErrNotFound)
@@ -458,18 +518,18 @@ func (s *SQLite) ListEvents(ctx context.Context, f EventFilter, after *Position,
 	q := "SELECT" + sqliteEventColumns + "\nFROM events e\nWHERE " + c.sql() + "\nORDER BY " + order + "\nLIMIT " + c.arg(limit)
 	rows, err := s.r.QueryContext(ctx, q, c.args...)
 	if err != nil {
-		return nil, fmt.Errorf("list events: %w", err)
+		return nil, translateSQLite(fmt.Errorf("list events: %w", err))
 	}
 	defer rows.Close()
 	events := make([]StoredEvent, 0, limit)
 	for rows.Next() {
 		var ev StoredEvent
 		if err := scanSQLiteEvent(rows.Scan, &ev); err != nil {
-			return nil, fmt.Errorf("list events: %w", err)
+			return nil, translateSQLite(fmt.Errorf("list events: %w", err))
 		}
 		events = append(events, ev)
 	}
-	return events, rows.Err()
+	return events, translateSQLite(rows.Err())
 }
 
 // ExportEvents streams matching events in stored order from one read
@@ -482,14 +542,14 @@ func (s *SQLite) ExportEvents(ctx context.Context, f EventFilter, dataOnly bool,
 	}
 	rows, err := s.r.QueryContext(ctx, "SELECT"+cols+"\nFROM events e\nWHERE "+c.sql()+"\nORDER BY e.seq", c.args...)
 	if err != nil {
-		return fmt.Errorf("export events: %w", err)
+		return translateSQLite(fmt.Errorf("export events: %w", err))
 	}
 	defer rows.Close()
 	scan := func(ev *StoredEvent) error { return scanSQLiteEvent(rows.Scan, ev) }
 	if dataOnly {
 		scan = func(ev *StoredEvent) error { return rows.Scan(&ev.Data) }
 	}
-	return eachEvent(rows, scan, fn)
+	return eachEvent(rows, scan, fn, translateSQLite)
 }
 
 // EventByID returns one of the tenant's events, or ErrNotFound.
@@ -497,7 +557,7 @@ func (s *SQLite) EventByID(ctx context.Context, tenantID int64, id uuid.UUID) (S
 	var ev StoredEvent
 	row := s.r.QueryRowContext(ctx, "SELECT"+sqliteEventColumns+"\nFROM events e\nWHERE e.tenant_id = ? AND e.id = ?", tenantID, id[:])
 	if err := scanSQLiteEvent(row.Scan, &ev); err != nil {
-		return StoredEvent{}, fmt.Errorf("event %s: %w", id, err)
+		return StoredEvent{}, translateSQLite(fmt.Errorf("event %s: %w", id, err))
 	}
 	return ev, nil
 }
@@ -506,11 +566,8 @@ func (s *SQLite) EventByID(ctx context.Context, tenantID int64, id uuid.UUID) (S
 func (s *SQLite) EntityByID(ctx context.Context, tenantID int64, id string) (json.RawMessage, error) {
 	var data []byte
 	err := s.r.QueryRowContext(ctx, `SELECT data FROM entities WHERE tenant_id = ? AND id = ?`, tenantID, id).Scan(&data)
-	if errors.Is(err, sql.ErrNoRows) {
-		err = ErrNotFound
-	}
 	if err != nil {
-		return nil, fmt.Errorf("entity %s: %w", id, err)
+		return nil, translateSQLite(fmt.Errorf("entity %s: %w", id, err))
 	}
 	return data, nil
 }
@@ -520,11 +577,8 @@ func (s *SQLite) EnvelopeByID(ctx context.Context, tenantID, id int64) (json.Raw
 	var skel []byte
 	err := s.r.QueryRowContext(ctx, `SELECT skeleton FROM envelopes WHERE tenant_id = ? AND id = ? AND skeleton IS NOT NULL`,
 		tenantID, id).Scan(&skel)
-	if errors.Is(err, sql.ErrNoRows) {
-		err = ErrNotFound
-	}
 	if err != nil {
-		return nil, fmt.Errorf("envelope %d: %w", id, err)
+		return nil, translateSQLite(fmt.Errorf("envelope %d: %w", id, err))
 	}
 	env, refs, err := parseSkeleton(skel)
 	if err != nil {
@@ -533,7 +587,7 @@ func (s *SQLite) EnvelopeByID(ctx context.Context, tenantID, id int64) (json.Raw
 	for eid, positions := range refs {
 		var data []byte
 		if err := s.r.QueryRowContext(ctx, `SELECT data FROM events WHERE tenant_id = ? AND id = ?`, tenantID, eid[:]).Scan(&data); err != nil {
-			return nil, fmt.Errorf("envelope %d: event %s: %w", id, eid, err)
+			return nil, translateSQLite(fmt.Errorf("envelope %d: event %s: %w", id, eid, err))
 		}
 		for _, i := range positions {
 			env.Data[i] = data
@@ -566,10 +620,11 @@ func (s *SQLite) Stats(ctx context.Context, f EventFilter, by []string, limit in
 	}
 	rows, err := s.r.QueryContext(ctx, q, c.args...)
 	if err != nil {
-		return nil, fmt.Errorf("stats: %w", err)
+		return nil, translateSQLite(fmt.Errorf("stats: %w", err))
 	}
 	defer rows.Close()
-	return scanStats(rows, len(by))
+	out, err := scanStats(rows, len(by))
+	return out, translateSQLite(err)
 }
 
 // FileSize is the size of the database file and its write-ahead log.
@@ -592,5 +647,5 @@ func (s *SQLite) TableCounts(ctx context.Context) (TableCounts, error) {
 	var c TableCounts
 	err := s.r.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM envelopes), (SELECT count(*) FROM events), (SELECT count(*) FROM entities)`).
 		Scan(&c.Envelopes, &c.Events, &c.Entities)
-	return c, err
+	return c, translateSQLite(err)
 }

@@ -92,16 +92,33 @@ func (s *Server) toProblem(err error, c echo.Context) *Problem {
 		return newProblem(he.Code, "http", msg)
 	case errors.Is(err, store.ErrNotFound):
 		return newProblem(http.StatusNotFound, "not-found", "no such resource")
-	case errors.Is(err, context.DeadlineExceeded), isUnavailable(err):
+	case errors.Is(err, store.ErrConflict):
+		return newProblem(http.StatusConflict, "conflict", "the request conflicts with what is stored; nothing was stored")
+	case errors.Is(err, store.ErrOutcomeUnknown):
+		// The connection broke during COMMIT: the envelope may be stored.
+		log.Warn("storage outcome unknown", slog.Any("err", err))
+		return unavailableProblem("outcome-unknown", "storage failed while committing: the request may or may not have been stored. "+
+			"Retrying it is safe: events are stored once by id, so a retry never stores one twice")
+	case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		log.Warn("storage unavailable", slog.Any("err", err))
-		p := newProblem(http.StatusServiceUnavailable, "unavailable", "storage is unavailable; nothing was stored, retry later")
-		p.header = http.Header{"Retry-After": {"5"}}
-		return p
+		return unavailableProblem("unavailable", "storage is unavailable; nothing was stored, retry later")
 	case errors.Is(err, context.Canceled):
 		return newProblem(499, "canceled", "request canceled") // client is gone; nobody reads this
 	}
 	log.Error("request failed", slog.Any("err", err))
 	return newProblem(http.StatusInternalServerError, "internal", "internal error; nothing was stored. The request id identifies it in the logs")
+}
+
+// retryAfter is the Retry-After (seconds) of every 503: long enough for a
+// restarting database or a freed disk, short enough that sensors do not
+// buffer for long.
+const retryAfter = "5"
+
+// unavailableProblem is a 503 with Retry-After.
+func unavailableProblem(kind, detail string) *Problem {
+	p := newProblem(http.StatusServiceUnavailable, kind, detail)
+	p.header = http.Header{"Retry-After": {retryAfter}}
+	return p
 }
 
 func ingestProblem(e *caliper.Error) *Problem {

@@ -1,0 +1,7 @@
+package store
+
+// Hooks for the external tests of this package.
+var (
+	TranslatePostgres = translate
+	TranslateSQLite   = translateSQLite
+)
