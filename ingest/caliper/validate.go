@@ -167,7 +167,7 @@ func (c *checker) event(path string, doc map[string]any) {
 	if !c.strict {
 		for _, name := range eventEntityProps {
 			if val, ok := doc[name]; ok && val != nil {
-				c.entityForm(path+"."+name, val)
+				c.entityForm(path+"."+name, val, name == "actor")
 			}
 		}
 		if val, ok := doc["extensions"]; ok {
@@ -425,20 +425,23 @@ func (c *checker) entity(path string, doc map[string]any, allowed map[string]boo
 }
 
 // entityForm is lenient mode's check of an entity-valued property: an IRI, or
-// an object with an IRI id and a type.
-func (c *checker) entityForm(path string, v any) {
+// an object. The actor must be identified (an IRI id and a type); any other
+// entity may be a JSON-LD blank node, without id or type, as some emitters
+// (Open edX's event-routing-backends among them) write — an id it has must
+// still be an IRI.
+func (c *checker) entityForm(path string, v any, identified bool) {
 	switch e := v.(type) {
 	case string:
 		if !isIRI(e) {
 			c.add(path, "must be an entity or an IRI, got %q", truncate(e))
 		}
 	case map[string]any:
-		typ, _ := e["type"].(string)
-		if typ == "" {
-			c.add(path+".type", "an entity must have a type")
+		typ, hasType := e["type"]
+		if s, ok := typ.(string); (identified || hasType) && (!ok || s == "") {
+			c.add(path+".type", "an entity must have a type, got %s", describe(typ))
 		}
 		id, hasID := e["id"]
-		if !hasID && idlessTypes[typ] {
+		if !hasID && (!identified || idlessTypes[stringOf(typ)]) {
 			return
 		}
 		if s, ok := id.(string); !ok || !isIRI(s) {
@@ -650,6 +653,11 @@ func describe(v any) string {
 		return "the number " + string(x)
 	}
 	return jsonKind(v)
+}
+
+func stringOf(v any) string {
+	s, _ := v.(string)
+	return s
 }
 
 func truncate(s string) string {
