@@ -1,6 +1,8 @@
 package store
 
 import (
+	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -20,4 +22,31 @@ func createSQLiteFile(path string) error {
 		return fmt.Errorf("create database file: %w", err)
 	}
 	return f.Close()
+}
+
+// BackupSQLite writes a consistent copy of the embedded database at path to
+// a new file to (mode 0600; it must not exist), while other connections and
+// processes keep reading and writing it: VACUUM INTO reads one snapshot of
+// the WAL-mode database and does not block its writer. The copy is a
+// compacted, self-contained database file that OpenSQLite can open as is.
+func BackupSQLite(ctx context.Context, path, to string) error {
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	f, err := os.OpenFile(to, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	f.Close()
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		os.Remove(to)
+		return fmt.Errorf("backup: %w", err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, `VACUUM INTO ?`, to); err != nil {
+		os.Remove(to)
+		return fmt.Errorf("backup %s: %w", path, err)
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -31,9 +32,35 @@ func envName(flagName string) string {
 	return "LRS_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
-// parseFlags parses args; a flag not given takes its LRS_* variable, then its default.
+// parseFlags parses args, flags before or after positional arguments ("--"
+// ends the flags); a flag not given takes its LRS_* variable, then its
+// default. -h prints the command's help and returns flag.ErrHelp; an unknown
+// flag is an error suggesting the closest one.
 func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) error {
-	if err := fs.Parse(args); err != nil {
+	out := fs.Output()
+	fs.SetOutput(io.Discard) // errors are returned, help printed below
+	defer fs.SetOutput(out)
+	var positional []string
+	for rest := args; ; {
+		if err := fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				printHelp(out, fs)
+				return err
+			}
+			return flagError(fs, err)
+		}
+		left := fs.Args()
+		if len(left) == 0 {
+			break
+		}
+		if i := len(rest) - len(left); i > 0 && rest[i-1] == "--" {
+			positional = append(positional, left...)
+			break
+		}
+		positional, rest = append(positional, left[0]), left[1:]
+	}
+	// fs.Args() are the positional arguments, wherever they were.
+	if err := fs.Parse(append([]string{"--"}, positional...)); err != nil {
 		return err
 	}
 	given := map[string]bool{}
@@ -110,7 +137,19 @@ func (c *config) level() (slog.Level, error) {
 // byteSize is a flag value in bytes that also takes KiB, MiB and GiB (and KB, MB, GB as powers of 1024).
 type byteSize int64
 
-func (b *byteSize) String() string { return strconv.FormatInt(int64(*b), 10) }
+// String is the size for people: "5 MiB", "1536 KiB", "100 B"; Set reads it back.
+func (b *byteSize) String() string {
+	n := int64(*b)
+	for _, u := range []struct {
+		suffix string
+		size   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if n >= u.size && n%u.size == 0 {
+			return strconv.FormatInt(n/u.size, 10) + " " + u.suffix
+		}
+	}
+	return strconv.FormatInt(n, 10) + " B"
+}
 
 func (b *byteSize) Set(s string) error {
 	s = strings.TrimSpace(s)

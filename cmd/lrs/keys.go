@@ -18,6 +18,9 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 		return &exitCodeError{code: 2, err: errors.New("keys: want create, list or revoke")}
 	}
 	sub, rest := args[0], args[1:]
+	if sub != "create" && sub != "list" && sub != "revoke" {
+		return unknownCommand("keys subcommand", sub, []string{"create", "list", "revoke"})
+	}
 	var (
 		cfg                   config
 		tenant, scopes, label string
@@ -101,5 +104,5 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 		fmt.Fprintf(stdout, "key %d revoked\n", id)
 		return nil
 	}
-	return &exitCodeError{code: 2, err: fmt.Errorf("keys: unknown subcommand %q; want create, list or revoke", sub)}
+	return nil // unreachable: sub was checked above
 }

@@ -65,9 +65,12 @@ Usage:
   lrs bench query [--events N] [flags]
                                     load a synthetic dataset and measure the
                                     read API (docs/benchmarks.md)
+  lrs backup --to FILE              copy the embedded store while it runs
+  lrs version                       the version and source revision
 
 Every flag can also be set as an LRS_* environment variable:
---database-url is LRS_DATABASE_URL. Run 'lrs COMMAND -h' for a command's flags.
+--database-url is LRS_DATABASE_URL. Flags may come before or after
+arguments. 'lrs help COMMAND' or 'lrs COMMAND -h' lists a command's flags.
 `
 
 // run is the whole program; tests call it as main does.
@@ -92,12 +95,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runTransform(ctx, rest, getenv, stdout, stderr)
 	case "bench":
 		return runBench(ctx, rest, getenv, stdout, stderr)
+	case "backup":
+		return runBackup(ctx, rest, getenv, stdout, stderr)
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, versionString())
+		return nil
 	case "help", "-h", "--help":
+		if len(rest) > 0 && rest[0] != "help" { // lrs help keys create: that command's help on stdout
+			err := run(ctx, append(rest, "-h"), getenv, stdout, stdout)
+			if errors.Is(err, flag.ErrHelp) {
+				return nil
+			}
+			return err
+		}
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	fmt.Fprint(stderr, usage)
-	return &exitCodeError{code: 2, err: fmt.Errorf("unknown command %q", cmd)}
+	return unknownCommand("command", cmd, commands)
 }
 
 func newLogger(cfg *config, w io.Writer) *slog.Logger {
@@ -111,6 +125,7 @@ func newLogger(cfg *config, w io.Writer) *slog.Logger {
 
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("lrs "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(stderr)  // where parseFlags prints the help
+	fs.Usage = func() {} // parseFlags prints it
 	return fs
 }

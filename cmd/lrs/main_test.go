@@ -233,6 +233,9 @@ func TestEmbeddedFirstStart(t *testing.T) {
 		t.Fatalf("first start printed no token and curl line:\n%s", text)
 	}
 	port := base[strings.LastIndex(base, ":"):]
+	if !strings.Contains(text, "http://localhost"+port+"/ui/") {
+		t.Errorf("first start does not give the web UI's address:\n%s", text)
+	}
 	if !strings.HasSuffix(post[1], port+"/caliper") || post[2] != token[1] {
 		t.Fatalf("curl line %q does not match server %s", post[0], base)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 
 	"github.com/lrs-dev/lrs/store"
@@ -15,6 +16,10 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 		return &exitCodeError{code: 2, err: errors.New("migrate: want up, down, version or force N")}
 	}
 	sub, rest := args[0], args[1:]
+	subs := []string{"up", "down", "version", "force"}
+	if !slices.Contains(subs, sub) {
+		return unknownCommand("migrate subcommand", sub, subs)
+	}
 	var cfg config
 	fs := newFlagSet("migrate "+sub, stderr)
 	cfg.databaseFlags(fs)
@@ -36,8 +41,6 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 			return &exitCodeError{code: 2, err: fmt.Errorf("migrate force: %q is not a version number", fs.Arg(0))}
 		}
 		force = v
-	default:
-		return &exitCodeError{code: 2, err: fmt.Errorf("migrate: unknown subcommand %q; want up, down, version or force N", sub)}
 	}
 	t, _ := cfg.storeTarget() // checked by validate
 	say := stderrNote(stderr)

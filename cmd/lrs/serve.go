@@ -56,13 +56,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	base := baseURL(ln.Addr())
 	if t.path != "" {
-		if err := firstStartKey(ctx, db, ln.Addr(), cfg.CaliperPath, stdout); err != nil {
+		if err := firstStartKey(ctx, db, base, cfg.CaliperPath, stdout); err != nil {
 			ln.Close()
 			return err
 		}
 	}
-	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("caliper_path", cfg.CaliperPath),
+	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("ui", base+"/ui/"), slog.String("caliper_path", cfg.CaliperPath),
 		slog.String("validation", mode.String()), slog.String("store", t.String()), slog.Bool("edx", edxT != nil), slog.Uint64("schema_version", uint64(st.Version)))
 	err = srv.Serve(ctx, ln)
 	log.Info("stopped")
@@ -71,7 +72,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 // firstStartKey gives a new embedded store a development key, so that a
 // first-time user can post an event at once. Its token is printed once.
-func firstStartKey(ctx context.Context, db store.Backend, addr net.Addr, caliperPath string, w io.Writer) error {
+func firstStartKey(ctx context.Context, db store.Backend, base, caliperPath string, w io.Writer) error {
 	keys, err := db.ListKeys(ctx)
 	if err != nil || len(keys) > 0 {
 		return err
@@ -79,10 +80,6 @@ func firstStartKey(ctx context.Context, db store.Backend, addr net.Addr, caliper
 	k, token, err := db.CreateKey(ctx, "default", "development key created at first start", []string{store.ScopeWrite, store.ScopeRead})
 	if err != nil {
 		return err
-	}
-	base := "http://" + addr.String()
-	if tcp, ok := addr.(*net.TCPAddr); ok && (tcp.IP.IsUnspecified() || tcp.IP.IsLoopback()) {
-		base = "http://localhost:" + strconv.Itoa(tcp.Port)
 	}
 	now := time.Now().UTC().Format("2006-01-02T15:04:05.000Z")
 	envelope := `{"sensor":"https://example.edu/sensors/1","sendTime":"` + now + `","dataVersion":"http://purl.imsglobal.org/ctx/caliper/v1p2",` +
@@ -102,6 +99,17 @@ Read it back:
 
   curl -s '%s/api/v1/events' -H 'Authorization: Bearer %s'
 
-`, k.ID, k.Tenant, token, base, caliperPath, token, envelope, base, token)
+Or browse, search and export events in the web UI at %s/ui/ with the token.
+
+`, k.ID, k.Tenant, token, base, caliperPath, token, envelope, base, token, base)
 	return nil
+}
+
+// baseURL is how a local user reaches the server: http://localhost:PORT when
+// it listens on every interface or on loopback.
+func baseURL(addr net.Addr) string {
+	if tcp, ok := addr.(*net.TCPAddr); ok && (tcp.IP.IsUnspecified() || tcp.IP.IsLoopback()) {
+		return "http://localhost:" + strconv.Itoa(tcp.Port)
+	}
+	return "http://" + addr.String()
 }

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"strings"
+)
+
+// synopses are the usage lines of each command, by flag set name.
+var synopses = map[string]string{
+	"serve":           "lrs serve [flags]\n  Run the HTTP server: POST /caliper, the read API, /ui/.",
+	"migrate up":      "lrs migrate up [flags]\n  Apply every pending schema migration.",
+	"migrate down":    "lrs migrate down [flags]\n  Revert the newest schema migration (one only).",
+	"migrate version": "lrs migrate version [flags]\n  Show the schema version and whether this lrs can use it.",
+	"migrate force":   "lrs migrate force N [flags]\n  Record schema version N without running anything (after repairing a failed migration).",
+	"keys create":     "lrs keys create --tenant NAME --scopes write,read,admin [--label TEXT] [flags]\n  Create an API key; the token is the last line printed, shown once.",
+	"keys list":       "lrs keys list [flags]\n  List API keys (never their tokens).",
+	"keys revoke":     "lrs keys revoke ID [flags]\n  Revoke a key at once.",
+	"validate":        "lrs validate [flags] FILE... | -\n  Check Caliper envelopes, events, entities, arrays or NDJSON offline.",
+	"transform":       "lrs transform --lms-url URL --actor-secret S [flags] [FILE...|-]\n  Open edX tracking log (plain or .gz) -> Caliper NDJSON on stdout.",
+	"import":          "lrs import [flags] PATH...\n  Import Caliper envelopes/NDJSON or Open edX logs (files, .gz, directories, -) into the store or an endpoint.",
+	"bench query":     "lrs bench query --database-url URL [flags]\n  Load a synthetic dataset and measure the read API (docs/benchmarks.md).",
+	"bench edx-log":   "lrs bench edx-log [flags]\n  Write a synthetic Open edX tracking log.",
+	"backup":          "lrs backup --to FILE [flags]\n  Copy the embedded store, while it runs, into a new database file.",
+}
+
+// commands are the top-level commands, for suggestions.
+var commands = []string{"serve", "migrate", "keys", "validate", "transform", "import", "bench", "backup", "version", "help"}
+
+// printHelp writes a command's usage and every flag with its LRS_* variable
+// and default.
+func printHelp(w io.Writer, fs *flag.FlagSet) {
+	name := strings.TrimPrefix(fs.Name(), "lrs ")
+	if s, ok := synopses[name]; ok {
+		fmt.Fprintf(w, "Usage: %s\n\n", s)
+	} else {
+		fmt.Fprintf(w, "Usage: lrs %s [flags]\n\n", name)
+	}
+	n := 0
+	fs.VisitAll(func(*flag.Flag) { n++ })
+	if n == 0 {
+		return
+	}
+	fmt.Fprintln(w, "Flags (each can also be set as its LRS_* variable; a flag given wins):")
+	fs.VisitAll(func(f *flag.Flag) {
+		placeholder, usage := flag.UnquoteUsage(f)
+		switch {
+		case isBool(f):
+			placeholder = ""
+		case placeholder == "value":
+			placeholder = "SIZE" // byteSize, the only flag.Value
+		default:
+			placeholder = strings.ToUpper(placeholder)
+		}
+		head := "  --" + f.Name
+		if placeholder != "" {
+			head += " " + placeholder
+		}
+		fmt.Fprintf(w, "%-32s %s\n", head, envName(f.Name))
+		if f.DefValue != "" && !(isBool(f) && f.DefValue == "false") {
+			usage += " (default " + f.DefValue + ")"
+		}
+		fmt.Fprintf(w, "      %s\n", usage)
+	})
+}
+
+func isBool(f *flag.Flag) bool {
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
+
+// flagError turns the flag package's parse error into one that names the
+// command and suggests the closest flag.
+func flagError(fs *flag.FlagSet, err error) error {
+	name := strings.TrimPrefix(fs.Name(), "lrs ")
+	msg := err.Error()
+	if bad, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+		bad = strings.TrimLeft(bad, "-")
+		var names []string
+		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+		msg = "unknown flag --" + bad
+		if s := closest(bad, names); s != "" {
+			msg += "; did you mean --" + s + "?"
+		}
+	}
+	return &exitCodeError{code: 2, err: fmt.Errorf("%s: %s ('lrs %s -h' lists the flags)", name, msg, name)}
+}
+
+// unknownCommand is the error for a command or subcommand that does not exist.
+func unknownCommand(what, got string, options []string) error {
+	msg := fmt.Sprintf("unknown %s %q", what, got)
+	if s := closest(got, options); s != "" {
+		msg += fmt.Sprintf("; did you mean %q?", s)
+	}
+	return &exitCodeError{code: 2, err: fmt.Errorf("%s; want %s", msg, strings.Join(options, ", "))}
+}
+
+// closest is the option nearest to s (edit distance at most 2, or a unique
+// prefix match), or "".
+func closest(s string, options []string) string {
+	best, bestD := "", 3
+	var prefixed []string
+	for _, o := range options {
+		if d := distance(s, o); d < bestD {
+			best, bestD = o, d
+		}
+		if len(s) >= 2 && strings.HasPrefix(o, s) {
+			prefixed = append(prefixed, o)
+		}
+	}
+	if best == "" && len(prefixed) == 1 {
+		return prefixed[0]
+	}
+	return best
+}
+
+// distance is the Levenshtein distance between a and b.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// versionString is the module version and VCS revision this binary was built from.
+func versionString() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "lrs (no build information)"
+	}
+	v := info.Main.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	var rev, when, modified string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			when = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				modified = ", modified"
+			}
+		}
+	}
+	out := "lrs " + v
+	if rev != "" {
+		out += " (revision " + rev
+		if when != "" {
+			out += ", " + when
+		}
+		out += modified + ")"
+	}
+	return out + " " + info.GoVersion
+}
