@@ -4,12 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"strings"
 
 	"github.com/google/uuid"
-
-	"github.com/lrs-dev/lrs/migrations"
 )
 
 // Backend is everything lrs asks of a store; Postgres and SQLite implement it
@@ -17,6 +14,9 @@ import (
 type Backend interface {
 	Close()
 	Ping(ctx context.Context) error
+	// Ready reports whether a write would succeed now, and the schema: an
+	// error is a *NotReady (matching ErrUnavailable).
+	Ready(ctx context.Context) (SchemaStatus, error)
 	SchemaStatus(ctx context.Context) (SchemaStatus, error)
 	SaveEnvelope(ctx context.Context, env *Envelope) (SaveResult, error)
 	CreateKey(ctx context.Context, tenant, label string, scopes []string) (Key, string, error)
@@ -56,10 +56,6 @@ func Open(ctx context.Context, url string) (Backend, error) {
 	}
 	return OpenSQLite(ctx, sqlitePath(url))
 }
-
-func sqliteMigrations() (fs.FS, string) { return migrations.SQLite, "sqlite" }
-
-func postgresMigrations() (fs.FS, string) { return migrations.Postgres, "postgres" }
 
 // TableCounts returns how many envelopes, events and entities are stored (all tenants).
 func (s *Postgres) TableCounts(ctx context.Context) (TableCounts, error) {

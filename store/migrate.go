@@ -11,8 +11,6 @@ import (
 	_ "github.com/golang-migrate/migrate/v4/database/pgx/v5" // registers pgx5://
 	_ "github.com/golang-migrate/migrate/v4/database/sqlite" // registers sqlite:// (modernc.org/sqlite, no cgo)
 	"github.com/golang-migrate/migrate/v4/source/iofs"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // SchemaStatus is where a database's schema stands against the migrations
@@ -54,10 +52,10 @@ type Migrator struct {
 // NewMigrator prepares migrations for the database at url: postgres://…, or
 // an embedded database file (sqlite:PATH or a plain path).
 func NewMigrator(url string) (*Migrator, error) {
-	fsys, dir := postgresMigrations()
+	fsys, dir := postgres.migrations()
 	target := migrateURL(url)
 	if !IsPostgresURL(url) {
-		fsys, dir = sqliteMigrations()
+		fsys, dir = sqliteDialect.migrations()
 		path := sqlitePath(url)
 		if err := createSQLiteFile(path); err != nil {
 			return nil, err
@@ -122,20 +120,37 @@ func (m *Migrator) Status() (SchemaStatus, error) {
 // SchemaStatus reads the applied version straight from the migrations table,
 // cheaply enough for a readiness probe.
 func (s *Postgres) SchemaStatus(ctx context.Context) (SchemaStatus, error) {
-	latest, err := latestVersion(postgresMigrations())
+	return schemaStatus(postgres, func(dest ...any) error {
+		return translate(s.pool.QueryRow(ctx, schemaVersionSQL).Scan(dest...))
+	})
+}
+
+// SchemaStatus reads the applied version straight from the migrations table,
+// over a read connection.
+func (s *SQLite) SchemaStatus(ctx context.Context) (SchemaStatus, error) {
+	return schemaStatus(sqliteDialect, func(dest ...any) error {
+		return translateSQLite(s.r.QueryRowContext(ctx, schemaVersionSQL).Scan(dest...))
+	})
+}
+
+const schemaVersionSQL = `SELECT version, dirty FROM schema_migrations LIMIT 1`
+
+// schemaStatus is the one reader of a schema's status, for both backends:
+// scan runs schemaVersionSQL and returns translated errors. No row, or no
+// table yet, is version 0.
+func schemaStatus(d dialect, scan func(dest ...any) error) (SchemaStatus, error) {
+	latest, err := latestVersion(d.migrations())
 	if err != nil {
 		return SchemaStatus{}, err
 	}
 	st := SchemaStatus{Latest: latest}
 	var v int64
-	err = s.pool.QueryRow(ctx, `SELECT version, dirty FROM schema_migrations LIMIT 1`).Scan(&v, &st.Dirty)
+	err = scan(&v, &st.Dirty)
 	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return st, nil
-	case isUndefinedTable(err):
-		return st, nil // never migrated: the table does not exist yet
+	case errors.Is(err, ErrNotFound), d.isUndefinedTable(err):
+		return st, nil // never migrated
 	case err != nil:
-		return SchemaStatus{}, translate(fmt.Errorf("schema version: %w", err))
+		return SchemaStatus{}, fmt.Errorf("schema version: %w", err)
 	}
 	st.Version = uint(v)
 	return st, nil
@@ -158,11 +173,6 @@ func latestVersion(fsys fs.FS, dir string) (uint, error) {
 		}
 		v = next
 	}
-}
-
-func isUndefinedTable(err error) bool {
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.Code == "42P01"
 }
 
 // migrateURL points golang-migrate's pgx v5 driver at a postgres:// URL.

@@ -17,7 +17,9 @@ import (
 
 // Postgres is the PostgreSQL store.
 type Postgres struct {
-	pool *pgxpool.Pool
+	pool   *pgxpool.Pool
+	health *writeHealth
+	schema schemaCache
 }
 
 // OpenPostgres connects to the database at url (a postgres:// URL). It does
@@ -31,11 +33,13 @@ func OpenPostgres(ctx context.Context, url string) (*Postgres, error) {
 	if err != nil {
 		return nil, translate(fmt.Errorf("connect to database: %w", err))
 	}
-	return &Postgres{pool: pool}, nil
+	return NewPostgres(pool), nil
 }
 
 // NewPostgres wraps an existing pool.
-func NewPostgres(pool *pgxpool.Pool) *Postgres { return &Postgres{pool: pool} }
+func NewPostgres(pool *pgxpool.Pool) *Postgres {
+	return &Postgres{pool: pool, health: newWriteHealth()}
+}
 
 // Pool returns the underlying connection pool.
 func (s *Postgres) Pool() *pgxpool.Pool { return s.pool }
@@ -52,6 +56,12 @@ func (s *Postgres) Ping(ctx context.Context) error { return translate(s.pool.Pin
 // the context ended), the transaction may have committed: that is
 // ErrOutcomeUnknown.
 func (s *Postgres) withTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	err := s.tx(ctx, fn)
+	s.health.observe(err)
+	return err
+}
+
+func (s *Postgres) tx(ctx context.Context, fn func(pgx.Tx) error) error {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return translate(fmt.Errorf("begin: %w", err))

@@ -49,9 +49,10 @@ func asBytes(v driver.Value) []byte {
 // through a single connection (SQLite has one writer at a time; queueing in
 // Go beats retrying on SQLITE_BUSY); reads use a pool of read-only ones.
 type SQLite struct {
-	path string
-	w    *sql.DB
-	r    *sql.DB
+	path   string
+	w      *sql.DB
+	r      *sql.DB
+	health *writeHealth
 }
 
 // sqlitePath reads a sqlite: URL or a plain file path.
@@ -98,7 +99,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
 	r.SetMaxOpenConns(4)
-	s := &SQLite{path: path, w: w, r: r}
+	s := &SQLite{path: path, w: w, r: r, health: newWriteHealth()}
 	if err := s.Optimize(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -136,6 +137,12 @@ func (s *SQLite) Ping(ctx context.Context) error { return translateSQLite(s.r.Pi
 // failure (SQLite rolls back) unless it is an I/O error, after which the
 // write-ahead log may or may not hold the commit: ErrOutcomeUnknown.
 func (s *SQLite) withTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	err := s.tx(ctx, fn)
+	s.health.observe(err)
+	return err
+}
+
+func (s *SQLite) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return translateSQLite(fmt.Errorf("begin: %w", err))
@@ -187,27 +194,6 @@ func translateSQLite(err error) error {
 		return unavailable(err)
 	}
 	return err
-}
-
-// SchemaStatus reads the applied migration version.
-func (s *SQLite) SchemaStatus(ctx context.Context) (SchemaStatus, error) {
-	latest, err := latestVersion(sqliteMigrations())
-	if err != nil {
-		return SchemaStatus{}, err
-	}
-	st := SchemaStatus{Latest: latest}
-	var v int64
-	err = s.r.QueryRowContext(ctx, `SELECT version, dirty FROM schema_migrations LIMIT 1`).Scan(&v, &st.Dirty)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return st, nil
-	case err != nil && strings.Contains(err.Error(), "no such table"):
-		return st, nil
-	case err != nil:
-		return SchemaStatus{}, translateSQLite(fmt.Errorf("schema version: %w", err))
-	}
-	st.Version = uint(v)
-	return st, nil
 }
 
 func micros(t time.Time) int64 { return t.UnixMicro() }

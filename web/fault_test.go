@@ -36,22 +36,39 @@ func setupProxied(t *testing.T) (*bundle, *pgtest.Proxy, store.Backend) {
 		t.Fatal(err)
 	}
 	t.Cleanup(db.Close)
-	key, token, err := direct.CreateKey(ctx, "t1", "test", []string{store.ScopeWrite, store.ScopeRead})
+	return serve(t, "postgres", direct, db), proxy, db
+}
+
+// serve starts a server over db with a write and read key of tenant t1,
+// checking keys in keys.
+func serve(t *testing.T, kind string, keys, db store.Backend) *bundle {
+	t.Helper()
+	key, token, err := keys.CreateKey(context.Background(), "t1", "test", []string{store.ScopeWrite, store.ScopeRead})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &bundle{kind: "postgres", db: direct, token: token, tenant: key.TenantID, maxBody: 64 << 10}
+	b := &bundle{kind: kind, db: keys, token: token, tenant: key.TenantID, maxBody: 1 << 20}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv := web.NewServer(web.Config{CaliperPath: "/caliper", MaxBody: b.maxBody}, log, web.Deps{
 		Ingest:  ingest.NewService(db, caliper.NewValidator(caliper.Strict)),
-		Keys:    direct,
+		Keys:    keys,
 		Health:  db,
 		Query:   query.NewService(db),
 		Lookups: db,
 	})
 	b.srv = httptest.NewServer(srv)
 	t.Cleanup(b.srv.Close)
-	return b, proxy, db
+	return b
+}
+
+func (b *bundle) ready(t *testing.T) *http.Response {
+	t.Helper()
+	res, err := http.Get(b.srv.URL + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { res.Body.Close() })
+	return res
 }
 
 // TestCommitOutcomeUnknown: the connection breaks after the server received
@@ -107,12 +124,8 @@ func TestDatabaseDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkProblem(t, res, http.StatusServiceUnavailable, "", "")
-	res, err = http.Get(b.srv.URL + "/readyz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusServiceUnavailable {
+	res = b.ready(t)
+	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" {
 		t.Errorf("/readyz %d with the database down", res.StatusCode)
 	}
 }

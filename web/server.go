@@ -36,10 +36,10 @@ type KeyStore interface {
 	KeyByToken(ctx context.Context, token string) (store.Key, error)
 }
 
-// Health reports whether the store can serve.
+// Health reports whether the store can take writes now.
 type Health interface {
-	Ping(ctx context.Context) error
-	SchemaStatus(ctx context.Context) (store.SchemaStatus, error)
+	// Ready returns the schema's status, or why a write would fail now.
+	Ready(ctx context.Context) (store.SchemaStatus, error)
 }
 
 // Deps are the services the server puts on the wire.
@@ -144,17 +144,20 @@ func (s *Server) healthz(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 }
 
+// readyz answers whether a write would succeed now (see store's Ready): a
+// load balancer sends traffic elsewhere while it is 503.
 func (s *Server) readyz(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
-	if err := s.health.Ping(ctx); err != nil {
-		loggerFrom(ctx, s.log).Warn("readiness: database unreachable", slog.Any("err", err))
-		p := newProblem(http.StatusServiceUnavailable, "unavailable", "database unreachable")
-		return p
-	}
-	st, err := s.health.SchemaStatus(ctx)
+	st, err := s.health.Ready(ctx)
 	if err != nil {
-		return err
+		loggerFrom(ctx, s.log).Warn("not ready", slog.Any("err", err))
+		reason := "database unreachable"
+		var nr *store.NotReady
+		if errors.As(err, &nr) {
+			reason = nr.Reason
+		}
+		return unavailableProblem("unavailable", "not ready: "+reason)
 	}
 	if !st.Compatible() {
 		return newProblem(http.StatusServiceUnavailable, "schema", st.Problem())
