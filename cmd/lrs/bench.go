@@ -374,19 +374,26 @@ func moreOf(body []byte) string {
 }
 
 // runBenchEdxLog is 'lrs bench edx-log': it writes a synthetic Open edX
-// tracking log of about --size bytes, for import and memory tests.
+// tracking log of about --size bytes, for import and memory tests and, with
+// --legacy, for measuring the transformer's coverage of a log that spans an
+// installation's history (docs/edx-mapping.md, "Coverage").
 func runBenchEdxLog(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var (
-		size byteSize = 1 << 30
-		out  string
-		seed uint64
+		size   byteSize = 1 << 30
+		out    string
+		seed   uint64
+		legacy float64
 	)
 	fs := newFlagSet("bench edx-log", stderr)
+	fs.Float64Var(&legacy, "legacy", 0, "share of lines (0 to 1) shaped as installations older than 2015 wrote them")
 	fs.Var(&size, "size", "approximate size of the log (bytes, or with KiB/MiB/GiB)")
 	fs.StringVar(&out, "out", "-", "file to write, - for standard output")
 	fs.Uint64Var(&seed, "seed", 1, "random seed: the same seed writes the same log")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
+	}
+	if legacy < 0 || legacy > 1 {
+		return &exitCodeError{code: 2, err: errors.New("bench edx-log: --legacy must be 0 to 1")}
 	}
 	w := stdout
 	if out != "-" {
@@ -403,6 +410,9 @@ func runBenchEdxLog(args []string, getenv func(string) string, stdout, stderr io
 	lines := 0
 	for written < int64(size) {
 		line := g.EdxLine()
+		if legacy > 0 {
+			line = g.EdxMixedLine(legacy)
+		}
 		bw.Write(line)
 		bw.WriteByte('\n')
 		written += int64(len(line) + 1)

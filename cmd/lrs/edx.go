@@ -119,15 +119,15 @@ func runTransform(ctx context.Context, args []string, getenv func(string) string
 	out := newLineWriter(stdout)
 	sum := edx.NewSummary()
 	for _, name := range files {
-		if err := eachLogLine(name, func(n int, line []byte) error {
+		if err := eachDocument(name, func(n int, doc []byte, bad error) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			res := t.Transform(line)
-			if res.Outcome == edx.Invalid {
-				res.Err = fmt.Errorf("%s:%d: %w", name, n, res.Err)
+			res := edx.Result{Outcome: edx.Invalid, Err: bad}
+			if bad == nil {
+				res = t.Transform(doc)
 			}
-			sum.Add(n, res)
+			sum.AddIn(name, n, res)
 			for _, ev := range res.Events {
 				if err := out.write(ev); err != nil {
 					return err
@@ -145,14 +145,26 @@ func runTransform(ctx context.Context, args []string, getenv func(string) string
 	return nil
 }
 
-// eachLogLine streams the lines of a tracking log file (plain or .gz), or stdin for "-".
-func eachLogLine(name string, fn func(n int, line []byte) error) error {
+// eachDocument streams the events of a tracking log file (plain or .gz), or
+// stdin for "-": NDJSON or one pretty-printed JSON document, as import reads
+// them (edx.ScanDocuments). Blank and # comment lines are skipped; fn gets
+// each document, or the line that is not JSON and why.
+func eachDocument(name string, fn func(n int, doc []byte, bad error) error) error {
 	r, closeFn, err := openInput(name)
 	if err != nil {
 		return err
 	}
 	defer closeFn()
-	if err := edx.ScanLines(r, fn); err != nil {
+	err = edx.ScanDocuments(r, func(d edx.Doc) error {
+		switch d.Kind {
+		case edx.DocumentLine:
+			return fn(d.Line, d.JSON, nil)
+		case edx.BadLine:
+			return fn(d.Line, nil, d.Err)
+		}
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	return nil

@@ -18,7 +18,10 @@ import (
 
 // runImport is 'lrs import': files, .gz files, directories or stdin of Caliper
 // envelopes, Caliper NDJSON or Open edX tracking logs, into the store or a
-// Caliper endpoint. Safe to run again: nothing is stored twice.
+// Caliper endpoint. Safe to run again: nothing is stored twice. It exits 0
+// when every line was stored, already stored or skipped by policy, 1 when
+// any line, item or file was refused (the summary says which), 2 for a
+// usage error (docs/edx-mapping.md, "lrs import").
 func runImport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var (
 		cfg      config
@@ -76,15 +79,12 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 		sink = importer.StoreSink{Service: ingest.NewService(db, caliper.NewValidator(m)), Source: ingest.Source{TenantID: tenantID}}
 	}
 
-	files, err := expandPaths(fs.Args())
-	if err != nil {
-		return err
-	}
-	prog := newProgress(stderr, totalSize(files))
+	inputs := expandPaths(fs.Args())
+	prog := newProgress(stderr, totalSize(inputs))
 	im := importer.New(sink, tr, batch, prog.update)
 	start := time.Now()
-	for _, name := range files {
-		if err := importOne(ctx, im, name); err != nil {
+	for _, in := range inputs {
+		if err := importOne(ctx, im, in); err != nil {
 			return err
 		}
 	}
@@ -94,57 +94,73 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	prog.done()
 	im.Stats.WriteSummary(stdout)
 	fmt.Fprintf(stdout, "done in %s\n", time.Since(start).Round(time.Millisecond))
+	if n := im.Stats.Refused(); n > 0 {
+		return &exitCodeError{code: 1, err: fmt.Errorf("import: %d lines or items and %d files refused (listed in the summary)",
+			im.Stats.ErrorCount, im.Stats.FilesRefused)}
+	}
 	return nil
 }
 
-func importOne(ctx context.Context, im *importer.Importer, name string) error {
-	r, closeFn, err := openInput(name)
+// importOne reads one input; an input that cannot be opened is counted
+// refused. The error is fatal to the import.
+func importOne(ctx context.Context, im *importer.Importer, in input) error {
+	if in.err != nil {
+		im.Unreadable(in.name, in.err)
+		return nil
+	}
+	r, closeFn, err := openInput(in.name)
 	if err != nil {
-		return err
+		im.Unreadable(in.name, err)
+		return nil
 	}
 	defer closeFn()
-	return im.ImportReader(ctx, name, r)
+	return im.ImportReader(ctx, in.name, r)
 }
 
-// expandPaths turns directories into the files below them, sorted.
-func expandPaths(paths []string) ([]string, error) {
-	var out []string
+// input is a file to import, or one that cannot be, and why.
+type input struct {
+	name string
+	err  error
+}
+
+// expandPaths turns directories into the regular files below them, sorted.
+// A path that cannot be read (missing, or a folder that cannot be listed)
+// is kept with its error, to be reported and to fail the import.
+func expandPaths(paths []string) []input {
+	var out []input
 	for _, p := range paths {
 		if p == "-" {
-			out = append(out, p)
+			out = append(out, input{name: p})
 			continue
 		}
 		fi, err := os.Stat(p)
-		if err != nil {
-			return nil, err
-		}
-		if !fi.IsDir() {
-			out = append(out, p)
+		if err != nil || !fi.IsDir() {
+			out = append(out, input{name: p, err: err})
 			continue
 		}
-		var found []string
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.Type().IsRegular() {
-				found = append(found, path)
+		var found []input
+		filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			switch {
+			case err != nil:
+				found = append(found, input{name: path, err: err})
+				if d != nil && d.IsDir() {
+					return fs.SkipDir
+				}
+			case d.Type().IsRegular():
+				found = append(found, input{name: path})
 			}
 			return nil
 		})
-		if err != nil {
-			return nil, err
-		}
-		sort.Strings(found)
+		sort.Slice(found, func(i, j int) bool { return found[i].name < found[j].name })
 		out = append(out, found...)
 	}
-	return out, nil
+	return out
 }
 
-func totalSize(files []string) int64 {
+func totalSize(inputs []input) int64 {
 	var n int64
-	for _, f := range files {
-		if fi, err := os.Stat(f); err == nil {
+	for _, in := range inputs {
+		if fi, err := os.Stat(in.name); err == nil {
 			n += fi.Size()
 		}
 	}

@@ -21,7 +21,7 @@ import (
 )
 
 // edxFixtureLog writes the reference's raw Open edX events as a gzipped
-// tracking log, with a broken line, and returns its path.
+// tracking log, with a broken line at line 12, and returns its path.
 func edxFixtureLog(t *testing.T, dir string) string {
 	t.Helper()
 	files := fixture.Glob(t, "edx/erb-fixtures/raw/*.json")
@@ -56,6 +56,9 @@ func importSummary(t *testing.T, out string) (sent, stored, dup string) {
 	return m[1], m[2], m[3]
 }
 
+// TestImportTwiceStoresOnce: the reference's fixtures (one broken line, one
+// browser problem_check naming no problem) and a pretty-printed envelope.
+// The refused lines fail the run and are named; a re-import stores nothing.
 func TestImportTwiceStoresOnce(t *testing.T) {
 	dir := t.TempDir()
 	logPath := edxFixtureLog(t, dir)
@@ -66,17 +69,20 @@ func TestImportTwiceStoresOnce(t *testing.T) {
 	getenv := env2(map[string]string{"LRS_DATA_DIR": filepath.Join(dir, "data"), "LRS_LMS_URL": "https://lms.example.edu", "LRS_ACTOR_SECRET": "s"})
 
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"import", "--batch", "7", logPath, envelopes}, getenv, &out, &bytes.Buffer{}); err != nil {
-		t.Fatal(err)
+	err := run(context.Background(), []string{"import", "--batch", "7", logPath, envelopes}, getenv, &out, &bytes.Buffer{})
+	if exitCode(err) != 1 || !strings.Contains(out.String(), "refused: 2 lines or items, 0 files") {
+		t.Fatalf("first import: %v\n%s", err, out.String())
 	}
 	// Two fixtures are one browser submission seen from two pages: one event.
 	sent, stored, dup := importSummary(t, out.String())
-	if atoi(stored)+atoi(dup) != atoi(sent) || atoi(stored) < atoi(sent)-1 || sent == "0" || !strings.Contains(out.String(), "tracking.log.gz:12: not a JSON object") {
+	if atoi(stored)+atoi(dup) != atoi(sent) || atoi(stored) < atoi(sent)-1 || sent == "0" ||
+		!strings.Contains(out.String(), "tracking.log.gz:12: not JSON") ||
+		!regexp.MustCompile(`tracking.log.gz:\d+: problem_check: problem_check names no problem`).MatchString(out.String()) {
 		t.Fatalf("first import:\n%s", out.String())
 	}
 	out.Reset()
-	if err := run(context.Background(), []string{"import", logPath, envelopes}, getenv, &out, &bytes.Buffer{}); err != nil {
-		t.Fatal(err)
+	if err := run(context.Background(), []string{"import", logPath, envelopes}, getenv, &out, &bytes.Buffer{}); exitCode(err) != 1 {
+		t.Fatalf("second import: %v", err)
 	}
 	sent2, stored2, dup2 := importSummary(t, out.String())
 	if sent2 != sent || stored2 != "0" || dup2 != sent {
@@ -108,8 +114,8 @@ func TestImportToEndpointRetries(t *testing.T) {
 	var out bytes.Buffer
 	args := []string{"import", "--endpoint", flaky.URL + "/caliper", "--token", token, "--batch", "20",
 		"--lms-url", "https://lms.example.edu", "--actor-secret", "s", logPath}
-	if err := run(context.Background(), args, env2(nil), &out, &bytes.Buffer{}); err != nil {
-		t.Fatal(err)
+	if err := run(context.Background(), args, env2(nil), &out, &bytes.Buffer{}); exitCode(err) != 1 {
+		t.Fatalf("import: %v (want exit status 1: two lines are refused)", err)
 	}
 	sent, stored, dup := importSummary(t, out.String())
 	if sent == "0" || atoi(stored)+atoi(dup) != atoi(sent) || atoi(stored) < atoi(sent)-1 || n.Load() < 4 {

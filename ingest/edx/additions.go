@@ -47,6 +47,32 @@ var additions = map[string]mapping{
 	"textbook.pdf.outline.navigated":   {"ReadingProfile", pdfPage},
 	"textbook.pdf.chapter.navigated":   {"ReadingProfile", pdfChapter},
 	"book":                             {"ReadingProfile", bookViewed},
+
+	// The names of installations older than 2015 for what the reference maps.
+	"seq_next":     {"GeneralProfile", legacySequence(constant("next unit"))},
+	"seq_prev":     {"GeneralProfile", legacySequence(constant("previous unit"))},
+	"seq_goto":     {"GeneralProfile", legacySequence(func(e *rawEvent) any { return e.data["new"] })},
+	"problem_show": {"AssessmentProfile", assessment("Event", "Viewed", "Annotation", "problem", func(*rawEvent) string { return "/solution" })},
+}
+
+// legacySequence: seq_next, seq_prev and seq_goto, which carry the sequence
+// as data.id and the units as data.old and data.new, mapped as the
+// edx.ui.lms.sequence events that replaced them.
+func legacySequence(target func(e *rawEvent) any) func(b *build) (map[string]any, error) {
+	return func(b *build) (map[string]any, error) {
+		if str(b.e.data["id"]) == "" {
+			return nil, errors.New("data.id (the sequence) is missing")
+		}
+		obj := b.partOf(map[string]any{
+			"id":   b.xblock(str(b.e.data["id"])),
+			"type": "DigitalResourceCollection",
+			"name": "Unit",
+		})
+		ext := extensions(obj)
+		ext["current_tab"] = b.e.data["old"]
+		ext["target"] = target(b.e)
+		return event("NavigationEvent", "NavigatedTo", obj), nil
+	}
 }
 
 func (b *build) forumID(kind, id string) string { return b.t.lms + "/forum/" + kind + "/" + id }

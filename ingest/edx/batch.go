@@ -13,6 +13,7 @@ import (
 
 // LineError is a tracking-log line that could not be transformed.
 type LineError struct {
+	File    string `json:"file,omitempty"` // set by lrs transform, which reads many
 	Line    int    `json:"line"`
 	Name    string `json:"name,omitempty"`
 	Message string `json:"message"`
@@ -28,6 +29,7 @@ type Summary struct {
 	ByName           map[string]int `json:"byName"`  // mapped event names → count
 	Errors           []LineError    `json:"errors"`  // first MaxLineErrors
 	ErrorCount       int            `json:"errorCount"`
+	Reasons          map[string]int `json:"-"` // refusal messages → count, for coverage reports
 }
 
 // MaxLineErrors caps the line errors a summary lists.
@@ -35,11 +37,14 @@ const MaxLineErrors = 100
 
 // NewSummary returns an empty summary.
 func NewSummary() *Summary {
-	return &Summary{Unknown: map[string]int{}, ByName: map[string]int{}, Errors: []LineError{}}
+	return &Summary{Unknown: map[string]int{}, ByName: map[string]int{}, Errors: []LineError{}, Reasons: map[string]int{}}
 }
 
 // Add records one result for line.
-func (s *Summary) Add(line int, r Result) {
+func (s *Summary) Add(line int, r Result) { s.AddIn("", line, r) }
+
+// AddIn records one result for a line of file.
+func (s *Summary) AddIn(file string, line int, r Result) {
 	s.Lines++
 	switch r.Outcome {
 	case Mapped:
@@ -52,8 +57,9 @@ func (s *Summary) Add(line int, r Result) {
 		s.SkippedAnonymous++
 	case Invalid:
 		s.ErrorCount++
+		CountName(s.Reasons, r.Err.Error())
 		if len(s.Errors) < MaxLineErrors {
-			s.Errors = append(s.Errors, LineError{Line: line, Name: r.Name, Message: r.Err.Error()})
+			s.Errors = append(s.Errors, LineError{File: file, Line: line, Name: r.Name, Message: r.Err.Error()})
 		}
 	}
 }
@@ -70,14 +76,15 @@ func CountName(m map[string]int, name string) {
 	m[name]++
 }
 
-// WriteText prints the summary for people: counts by outcome, then by name.
+// WriteText prints the summary for people: counts by outcome, then by name
+// and by reason of refusal, then the first refused lines.
 func (s *Summary) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "%d lines: %d mapped to %d Caliper events, %d unmapped, %d anonymous skipped, %d invalid\n",
 		s.Lines, s.Mapped, s.Events, s.Lines-s.Mapped-s.SkippedAnonymous-s.ErrorCount, s.SkippedAnonymous, s.ErrorCount)
 	for _, part := range []struct {
 		title  string
 		counts map[string]int
-	}{{"mapped", s.ByName}, {"unmapped", s.Unknown}} {
+	}{{"mapped", s.ByName}, {"unmapped", s.Unknown}, {"refused", s.Reasons}} {
 		names := make([]string, 0, len(part.counts))
 		for n := range part.counts {
 			names = append(names, n)
@@ -93,7 +100,14 @@ func (s *Summary) WriteText(w io.Writer) {
 		}
 	}
 	for _, e := range s.Errors {
-		fmt.Fprintf(w, "  line %d: %s: %s\n", e.Line, e.Name, e.Message)
+		where := fmt.Sprintf("line %d", e.Line)
+		if e.File != "" {
+			where = fmt.Sprintf("%s:%d", e.File, e.Line)
+		}
+		if e.Name != "" {
+			where += ": " + e.Name
+		}
+		fmt.Fprintf(w, "  %s: %s\n", where, e.Message)
 	}
 }
 

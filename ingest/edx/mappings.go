@@ -27,14 +27,19 @@ func event(typ, action string, object map[string]any) map[string]any {
 // context names one.
 func (b *build) partOf(object map[string]any) map[string]any {
 	if c := b.e.contextCourse(); c != "" {
-		ext, _ := object["extensions"].(map[string]any)
-		if ext == nil {
-			ext = map[string]any{}
-			object["extensions"] = ext
-		}
-		ext["isPartOf"] = map[string]any{"id": b.t.lms + "/course/" + c, "type": "CourseOffering"}
+		extensions(object)["isPartOf"] = map[string]any{"id": b.t.lms + "/course/" + c, "type": "CourseOffering"}
 	}
 	return object
+}
+
+// extensions returns m's extensions object, adding an empty one if need be.
+func extensions(m map[string]any) map[string]any {
+	ext, _ := m["extensions"].(map[string]any)
+	if ext == nil {
+		ext = map[string]any{}
+		m["extensions"] = ext
+	}
+	return ext
 }
 
 // xblock is the IRI of a block; a legacy usage id in its current form, in the default mode.
@@ -65,7 +70,7 @@ func sequence(target func(e *rawEvent) any) func(b *build) (map[string]any, erro
 			"type": "DigitalResourceCollection",
 			"name": "Unit",
 		})
-		ext := obj["extensions"].(map[string]any)
+		ext := extensions(obj) // none when the event names no course
 		ext["current_tab"] = b.e.data["current_tab"]
 		ext["tab_count"] = b.e.data["tab_count"]
 		ext["target"] = target(b.e)

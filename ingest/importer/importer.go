@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,27 +27,39 @@ type Sink interface {
 	Store(ctx context.Context, envelope []byte) (ingest.Result, error)
 }
 
-// Stats is the running count of an import.
+// Stats is the running count of an import. A line is stored, a duplicate,
+// skipped by policy (a comment, a blank line, an unmapped Open edX name or
+// page request, an anonymous event) or refused; files are read or refused.
 type Stats struct {
-	Files, Lines     int
-	Events, Entities int // items sent
-	Stored           int
-	Duplicates       int
-	SkippedAnonymous int
-	Unknown          map[string]int // unmapped Open edX names
-	Errors           []string       // first MaxErrors "file:line: message"
-	ErrorCount       int
-	Bytes            int64 // input bytes read
+	Files, FilesRefused int
+	Lines               int // every line read, blank and comment lines included
+	Comments, Blank     int
+	Events, Entities    int // items sent
+	Stored              int
+	Duplicates          int
+	SkippedAnonymous    int
+	Unknown             map[string]int // unmapped Open edX names
+	Errors              []string       // first MaxErrors "file:line: field: message"
+	ErrorCount          int            // lines and items refused
+	Bytes               int64          // input bytes read
 }
+
+// Refused is how many lines, items and files were refused: an import is
+// complete only when it is 0.
+func (s *Stats) Refused() int { return s.ErrorCount + s.FilesRefused }
 
 // MaxErrors caps the messages Stats keeps.
 const MaxErrors = 50
 
-// fail records a bad line or item; Importer calls it under its lock.
+// fail records a refused line or item; Importer calls it under its lock.
 func (s *Stats) fail(where string, err error) {
 	s.ErrorCount++
+	s.note(where + ": " + err.Error())
+}
+
+func (s *Stats) note(msg string) {
 	if len(s.Errors) < MaxErrors {
-		s.Errors = append(s.Errors, where+": "+err.Error())
+		s.Errors = append(s.Errors, msg)
 	}
 }
 
@@ -71,6 +84,26 @@ type Importer struct {
 type item struct {
 	json  []byte
 	where string // file:line, for reports
+	path  string // its place in the line's document ("data[3]"), or ""
+	name  string // the Open edX event it was made from, or ""
+}
+
+// report is how a refusal of the item names it: file:line, then the Open
+// edX event or its place in the envelope, then the field at fault.
+func (it item) report(field string) string {
+	where := it.where
+	if it.name != "" {
+		where += ": " + it.name
+	}
+	switch {
+	case it.path != "" && field != "":
+		return where + ": " + it.path + "." + field
+	case it.path != "":
+		return where + ": " + it.path
+	case field != "":
+		return where + ": " + field
+	}
+	return where
 }
 
 // New returns an Importer sending envelopes of up to batch items to sink.
@@ -84,56 +117,71 @@ func New(sink Sink, tr *edx.Transformer, batch int, progress func(*Stats)) *Impo
 		Stats: Stats{Unknown: map[string]int{}}}
 }
 
-// ImportReader reads one input (already decompressed). If its first line is
-// a complete JSON document the input is NDJSON — Caliper envelopes, events or
-// entities, or Open edX events, mixed freely — and each line stands alone: a
-// broken one is reported and skipped. Otherwise the whole input is one JSON
-// document (a pretty-printed envelope), read up to 64 MiB.
+// ImportReader reads one input (already decompressed): NDJSON — Caliper
+// envelopes, events or entities, or Open edX events, mixed freely — or one
+// JSON document, as edx.ScanDocuments decides from its first data line.
+// Blank and # comment lines are skipped and counted; a line that is not
+// JSON is refused and the rest read on. If the input cannot be read to its
+// end (a corrupt or truncated file), the file is counted refused, with why,
+// and what was read before is kept. The error is fatal to the whole import:
+// ctx's, or the sink's.
 func (im *Importer) ImportReader(ctx context.Context, name string, r io.Reader) error {
 	im.locked(func(s *Stats) { s.Files++ })
 	cr := &countingReader{r: r, add: func(n int) { im.locked(func(s *Stats) { s.Bytes += int64(n) }) }}
-	var (
-		whole    bytes.Buffer
-		ndjson   bool
-		decided  bool
-		tooLarge bool
-	)
-	err := edx.ScanLines(cr, func(n int, line []byte) error {
+	lines := 0
+	err := edx.ScanDocuments(cr, func(d edx.Doc) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		im.locked(func(s *Stats) { s.Lines++ })
-		if !decided {
-			decided, ndjson = true, json.Valid(line)
+		where := fmt.Sprintf("%s:%d", name, d.Line)
+		if d.Line > lines {
+			im.locked(func(s *Stats) { s.Lines += d.Line - lines })
+			lines = d.Line
 		}
-		if ndjson {
-			if !json.Valid(line) {
-				im.fail(fmt.Sprintf("%s:%d", name, n), errors.New("not a JSON object"))
-				return nil
+		switch d.Kind {
+		case edx.CommentLine:
+			im.locked(func(s *Stats) { s.Comments++ })
+		case edx.BlankLine:
+			im.locked(func(s *Stats) { s.Blank++ })
+		case edx.BadLine:
+			im.fail(where, d.Err)
+		case edx.DocumentLine:
+			if err := im.line(ctx, where, d.JSON); err != nil {
+				return fatal{err}
 			}
-			return im.line(ctx, fmt.Sprintf("%s:%d", name, n), line)
 		}
-		if whole.Len()+len(line) > 64<<20 {
-			tooLarge = true
-			return nil
-		}
-		whole.Write(line)
-		whole.WriteByte('\n')
 		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
+	var f fatal
 	switch {
-	case ndjson || !decided:
-	case tooLarge:
-		im.fail(name, errors.New("not NDJSON, and larger than 64 MiB as one JSON document"))
-	case !json.Valid(whole.Bytes()):
-		im.fail(name+":1", errors.New("neither NDJSON nor one JSON document"))
-	default:
-		return im.line(ctx, name+":1", whole.Bytes())
+	case err == nil:
+		return nil
+	case errors.As(err, &f):
+		return f.err
+	case ctx.Err() != nil:
+		return ctx.Err()
 	}
+	im.refuseFile(name, err)
 	return nil
+}
+
+// fatal marks an error that stops the import, as opposed to one that
+// refuses the file being read.
+type fatal struct{ err error }
+
+func (f fatal) Error() string { return f.err.Error() }
+
+// Unreadable counts a file that could not be opened as refused.
+func (im *Importer) Unreadable(name string, err error) {
+	im.locked(func(s *Stats) { s.Files++ })
+	im.refuseFile(name, err)
+}
+
+func (im *Importer) refuseFile(name string, err error) {
+	im.locked(func(s *Stats) {
+		s.FilesRefused++
+		s.note(name + ": file refused: " + err.Error())
+	})
 }
 
 // line handles one JSON document of the input.
@@ -148,7 +196,7 @@ func (im *Importer) line(ctx context.Context, where string, doc []byte) error {
 		Time        json.RawMessage `json:"time"`
 	}
 	if err := json.Unmarshal(doc, &probe); err != nil {
-		im.fail(where, fmt.Errorf("not a JSON object"))
+		im.fail(where, errors.New("not a JSON object"))
 		return nil
 	}
 	switch {
@@ -158,8 +206,8 @@ func (im *Importer) line(ctx context.Context, where string, doc []byte) error {
 			im.fail(where, errors.New("an envelope whose data is not an array"))
 			return nil
 		}
-		for _, it := range items {
-			if err := im.add(ctx, item{json: it, where: where}); err != nil {
+		for i, it := range items {
+			if err := im.add(ctx, item{json: it, where: where, path: fmt.Sprintf("data[%d]", i)}); err != nil {
 				return err
 			}
 		}
@@ -177,14 +225,14 @@ func (im *Importer) line(ctx context.Context, where string, doc []byte) error {
 		case edx.AnonymousSkipped:
 			im.locked(func(s *Stats) { s.SkippedAnonymous++ })
 		case edx.Invalid:
-			im.fail(where, res.Err)
+			im.fail(item{where: where, name: res.Name}.report(""), res.Err)
 		}
 		for _, ev := range res.Events {
 			b, err := json.Marshal(ev)
 			if err != nil {
 				return err
 			}
-			if err := im.add(ctx, item{json: b, where: where}); err != nil {
+			if err := im.add(ctx, item{json: b, where: where, name: res.Name}); err != nil {
 				return err
 			}
 		}
@@ -263,13 +311,11 @@ func (im *Importer) store(ctx context.Context, items []item) error {
 		res, err := im.sink.Store(ctx, envelope(im.sensor, items))
 		var ie *caliper.Error
 		if errors.As(err, &ie) {
-			bad := map[int]bool{}
+			bad := refusals(ie.Problems, items)
 			im.mu.Lock()
-			for _, p := range ie.Problems {
-				if p.Index >= 0 && p.Index < len(items) && !bad[p.Index] {
-					bad[p.Index] = true
-					im.Stats.fail(items[p.Index].where, fmt.Errorf("%s: %s", p.Path, p.Message))
-				}
+			for _, i := range sortedKeys(bad) {
+				im.Stats.ErrorCount++
+				im.Stats.note(bad[i])
 			}
 			im.mu.Unlock()
 			if len(bad) == 0 {
@@ -277,7 +323,7 @@ func (im *Importer) store(ctx context.Context, items []item) error {
 			}
 			kept := items[:0:0]
 			for i, it := range items {
-				if !bad[i] {
+				if _, refused := bad[i]; !refused {
 					kept = append(kept, it)
 				}
 			}
@@ -301,6 +347,38 @@ func (im *Importer) store(ctx context.Context, items []item) error {
 	return nil
 }
 
+// refusals turns the problems of a refused batch into one message per item
+// at fault, by its index in the batch. The batch is the importer's own: its
+// data[n] means nothing to the user, so each problem is told at the item's
+// file:line and the field's path inside the item.
+func refusals(problems []caliper.Problem, items []item) map[int]string {
+	fields := map[int][]string{}
+	for _, p := range problems {
+		if p.Index < 0 || p.Index >= len(items) {
+			continue
+		}
+		field := strings.TrimPrefix(strings.TrimPrefix(p.Path, fmt.Sprintf("data[%d]", p.Index)), ".")
+		fields[p.Index] = append(fields[p.Index], items[p.Index].report(field)+": "+p.Message)
+	}
+	out := make(map[int]string, len(fields))
+	for i, msgs := range fields {
+		if len(msgs) > 3 {
+			msgs = append(msgs[:3], fmt.Sprintf("and %d more problems", len(msgs)-3))
+		}
+		out[i] = strings.Join(msgs, "; ")
+	}
+	return out
+}
+
+func sortedKeys(m map[int]string) []int {
+	keys := make([]int, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Ints(keys)
+	return keys
+}
+
 func envelope(sensor string, items []item) []byte {
 	var b bytes.Buffer
 	b.WriteString(`{"sensor":`)
@@ -318,10 +396,23 @@ func envelope(sensor string, items []item) []byte {
 	return b.Bytes()
 }
 
-// WriteSummary prints the final counts.
+// Unmapped is how many Open edX lines had no mapping.
+func (s *Stats) Unmapped() int {
+	n := 0
+	for _, c := range s.Unknown {
+		n += c
+	}
+	return n
+}
+
+// WriteSummary prints the final counts: what was stored, what was skipped
+// by policy, what was refused and why.
 func (s *Stats) WriteSummary(w io.Writer) {
-	fmt.Fprintf(w, "%d files, %d lines (%.1f MB): %d events sent, %d stored, %d already stored, %d entities; %d anonymous skipped; %d errors\n",
-		s.Files, s.Lines, float64(s.Bytes)/1e6, s.Events, s.Stored, s.Duplicates, s.Entities, s.SkippedAnonymous, s.ErrorCount)
+	fmt.Fprintf(w, "%d files, %d lines (%.1f MB): %d events sent, %d stored, %d already stored, %d entities\n",
+		s.Files, s.Lines, float64(s.Bytes)/1e6, s.Events, s.Stored, s.Duplicates, s.Entities)
+	fmt.Fprintf(w, "skipped by policy: %d unmapped, %d anonymous, %d comment lines, %d blank lines\n",
+		s.Unmapped(), s.SkippedAnonymous, s.Comments, s.Blank)
+	fmt.Fprintf(w, "refused: %d lines or items, %d files\n", s.ErrorCount, s.FilesRefused)
 	names := make([]string, 0, len(s.Unknown))
 	for n := range s.Unknown {
 		names = append(names, n)
@@ -335,8 +426,8 @@ func (s *Stats) WriteSummary(w io.Writer) {
 	for _, e := range s.Errors {
 		fmt.Fprintf(w, "  %s\n", e)
 	}
-	if s.ErrorCount > len(s.Errors) {
-		fmt.Fprintf(w, "  … and %d more errors\n", s.ErrorCount-len(s.Errors))
+	if more := s.Refused() - len(s.Errors); more > 0 {
+		fmt.Fprintf(w, "  … and %d more refused\n", more)
 	}
 }
 

@@ -1,0 +1,88 @@
+package edx
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// scanned renders what ScanDocuments reports, one entry per call:
+// "3 doc {…}", "1 comment", "2 blank", "4 bad".
+func scanned(t *testing.T, input string) []string {
+	t.Helper()
+	var out []string
+	err := ScanDocuments(strings.NewReader(input), func(d Doc) error {
+		switch d.Kind {
+		case DocumentLine:
+			var c bytes.Buffer
+			json.Compact(&c, d.JSON)
+			out = append(out, fmt.Sprintf("%d doc %s", d.Line, c.String()))
+		case CommentLine:
+			out = append(out, fmt.Sprintf("%d comment", d.Line))
+		case BlankLine:
+			out = append(out, fmt.Sprintf("%d blank", d.Line))
+		case BadLine:
+			out = append(out, fmt.Sprintf("%d bad", d.Line))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestScanDocuments(t *testing.T) {
+	for _, c := range []struct {
+		name, input string
+		want        []string
+	}{
+		{"NDJSON", "{\"a\":1}\n\n{\"a\":2}\n", []string{"1 doc {\"a\":1}", "2 blank", "3 doc {\"a\":2}"}},
+		{"comment first", "# exported 2013-05-14\n# by hand\n{\"a\":1}\n{\"a\":2}", []string{"1 comment", "2 comment", "3 doc {\"a\":1}", "4 doc {\"a\":2}"}},
+		{"broken line", "{\"a\":1}\n{\"a\": nope}\n{\"a\":3}\n", []string{"1 doc {\"a\":1}", "2 bad", "3 doc {\"a\":3}"}},
+		{"broken first line", "{\"a\": 1, \"b\n{\"a\":2}\n{\"a\":3}\n", []string{"1 bad", "2 doc {\"a\":2}", "3 doc {\"a\":3}"}},
+		{"pretty object", "# one envelope\n{\n  \"sensor\": \"s\",\n\n  \"data\": [{\"a\": 1}]\n}\n",
+			[]string{"1 comment", "4 blank", "2 doc {\"sensor\":\"s\",\"data\":[{\"a\":1}]}"}},
+		{"pretty array", "[\n  {\n    \"a\": 1\n  },\n  {\"a\": 2}\n]\n", []string{"2 doc {\"a\":1}", "5 doc {\"a\":2}"}},
+		{"array line", "[{\"a\":1},{\"a\":2}]\n{\"a\":3}", []string{"1 doc {\"a\":1}", "1 doc {\"a\":2}", "2 doc {\"a\":3}"}},
+		{"broken pretty object", "{\n  \"a\": 1,\n  \"b\": oops\n}\n", []string{"3 bad"}},
+		{"text", "hello\nworld\n", []string{"1 bad"}},
+		{"only comments", "# nothing\n\n", []string{"1 comment", "2 blank"}},
+		{"empty", "", nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := scanned(t, c.input)
+			if strings.Join(got, "|") != strings.Join(c.want, "|") {
+				t.Errorf("got  %q\nwant %q", got, c.want)
+			}
+		})
+	}
+}
+
+// FuzzScanDocuments: any input is read without panic; every report
+// names a line of the input, documents are valid JSON and bad lines say why.
+func FuzzScanDocuments(f *testing.F) {
+	for _, s := range []string{"{\"a\":1}\n# c\n\n{\"b\":2}", "{\n\"a\":[1,\n2]\n}", "[\n{},\n{}\n]", "{\"a\n{}\n", "#\n[1,2", "\x1f\x8b"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		lines := bytes.Count(in, []byte{'\n'}) + 1
+		err := ScanDocuments(bytes.NewReader(in), func(d Doc) error {
+			if d.Line < 1 || d.Line > lines {
+				t.Fatalf("line %d of %d", d.Line, lines)
+			}
+			if d.Kind == DocumentLine && !json.Valid(d.JSON) {
+				t.Fatalf("invalid document %q", d.JSON)
+			}
+			if d.Kind == BadLine && d.Err == nil {
+				t.Fatal("a bad line without a reason")
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}
