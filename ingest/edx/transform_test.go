@@ -68,7 +68,7 @@ func TestReferenceFixtures(t *testing.T) {
 	}
 	expected, _ := filepath.Glob(filepath.Join(fixtures(t), "expected-caliper", "*.json"))
 	if len(expected) != 35 {
-		t.Fatalf("%d expected files, want 35 (is ../shared beside the checkout?)", len(expected))
+		t.Fatalf("%d expected files, want 35 (are LRS_FIXTURES the reference fixtures? README: Reference fixtures)", len(expected))
 	}
 	reproduced := 0
 	for _, f := range expected {
