@@ -125,7 +125,7 @@ func newLogger(cfg *config, w io.Writer) *slog.Logger {
 
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("lrs "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)  // where parseFlags prints the help
+	fs.SetOutput(stderr) // where parseFlags prints the help
 	fs.Usage = func() {} // parseFlags prints it
 	return fs
 }

@@ -83,9 +83,15 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 		say(0, fmt.Sprintf("schema %d → %d", before.Version, st.Version))
 	}
 	state := "current"
-	if p := st.Problem(); p != "" {
-		state = p
+	switch {
+	case st.Compatible() && st.Version > st.Latest:
+		state = "newer than this lrs; it serves on it, as schema changes within a major version are additive (docs/operations.md)"
+	case !st.Current():
+		state = st.Problem()
 	}
 	fmt.Fprintf(stdout, "schema version %d (latest %d): %s\n", st.Version, st.Latest, state)
+	if sub == "up" && !st.Compatible() {
+		return errors.New(st.Problem()) // a dirty schema: up applied nothing
+	}
 	return nil
 }

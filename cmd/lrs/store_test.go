@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -12,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/lrs-dev/lrs/store"
 	"github.com/lrs-dev/lrs/store/pgtest"
@@ -212,5 +215,50 @@ func TestReadyOnNewerSchema(t *testing.T) {
 		if _, stderr, err := runErr(getenv, "keys", "list"); err != nil || !strings.Contains(stderr, "newer than this lrs") {
 			t.Errorf("keys list on a newer schema: %v %q", err, stderr)
 		}
+		if out, _, err := runErr(getenv, "migrate", "version"); err != nil || !strings.Contains(out, "it serves on it") {
+			t.Errorf("migrate version on a newer schema: %v %q", err, out)
+		}
+		// A dirty schema is refused, and 'migrate up' says so with an error.
+		m, err = store.NewMigrator(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Force(int(st.Latest)); err != nil {
+			t.Fatal(err)
+		}
+		m.Close()
+		setDirty(t, u)
+		if out, _, err := runErr(getenv, "migrate", "up"); err == nil || !strings.Contains(out, "dirty") {
+			t.Errorf("migrate up on a dirty schema: %v %q", err, out)
+		}
+		if _, _, err := runErr(getenv, "keys", "list"); err == nil || !strings.Contains(err.Error(), "dirty") {
+			t.Errorf("keys list on a dirty schema: %v", err)
+		}
 	})
+}
+
+// setDirty marks the schema as a failed migration leaves it.
+func setDirty(t *testing.T, u string) {
+	t.Helper()
+	ctx := context.Background()
+	const q = `UPDATE schema_migrations SET dirty = true`
+	if store.IsPostgresURL(u) {
+		conn, err := pgx.Connect(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	db, err := sql.Open("sqlite", "file:"+strings.TrimPrefix(u, "sqlite:"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, q); err != nil {
+		t.Fatal(err)
+	}
 }
