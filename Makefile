@@ -5,7 +5,7 @@ help: ## show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
 
 build: ## build bin/lrs
-	$(GO) build -o bin/lrs ./cmd/lrs
+	$(GO) build -buildvcs=true -o bin/lrs ./cmd/lrs
 
 run: ## run the store (embedded by default; LRS_DATABASE_URL for PostgreSQL)
 	$(GO) run ./cmd/lrs serve --migrate

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lrs-dev/lrs/store"
 )
@@ -35,7 +36,12 @@ type ParamError struct {
 	Message string
 }
 
-func (e *ParamError) Error() string { return e.Param + ": " + e.Message }
+func (e *ParamError) Error() string {
+	if e.Param == "" {
+		return e.Message
+	}
+	return e.Param + ": " + e.Message
+}
 
 // filterParams are the parameters every event-selecting endpoint takes.
 var filterParams = []string{
@@ -50,8 +56,8 @@ var (
 	ExportParams = append(slices.Clone(filterParams), "format")
 )
 
-// checkKnown rejects parameters the endpoint does not take: a typo must not
-// silently widen a query.
+// checkKnown rejects parameters the endpoint does not take (a typo must not
+// silently widen a query) and values no stored text can match (see CheckText).
 func checkKnown(v url.Values, known []string) error {
 	var unknown []string
 	for k := range v {
@@ -59,11 +65,39 @@ func checkKnown(v url.Values, known []string) error {
 			unknown = append(unknown, k)
 		}
 	}
-	if len(unknown) == 0 {
-		return nil
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		if unknown[0] == "" {
+			return &ParamError{Param: "", Message: "a parameter has no name (a stray = or &)"}
+		}
+		return &ParamError{Param: unknown[0], Message: "unknown parameter; this endpoint takes " + strings.Join(known, ", ")}
 	}
-	sort.Strings(unknown)
-	return &ParamError{Param: unknown[0], Message: "unknown parameter; this endpoint takes " + strings.Join(known, ", ")}
+	names := make([]string, 0, len(v))
+	for k := range v {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		for _, val := range v[k] {
+			if err := CheckText(k, val); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// CheckText refuses a parameter value that is not valid UTF-8 or holds a
+// NUL byte: no stored text can contain either, and PostgreSQL refuses such
+// a value outright.
+func CheckText(param, value string) error {
+	if !utf8.ValidString(value) {
+		return &ParamError{Param: param, Message: "must be valid UTF-8"}
+	}
+	if strings.IndexByte(value, 0) >= 0 {
+		return &ParamError{Param: param, Message: "must not contain a NUL byte"}
+	}
+	return nil
 }
 
 // parseFilter reads the filter parameters for tenant.
@@ -82,7 +116,8 @@ func parseFilter(v url.Values, tenantID int64) (store.EventFilter, error) {
 			*dst = append(*dst, val)
 		}
 	}
-	for name, dst := range map[string]*time.Time{"since": &f.Since, "until": &f.Until, "stored_since": &f.StoredSince} {
+	// A given time always filters, even the zero time 0001-01-01T00:00:00Z.
+	for name, dst := range map[string]**time.Time{"since": &f.Since, "until": &f.Until, "stored_since": &f.StoredSince} {
 		vals := v[name]
 		if len(vals) == 0 {
 			continue
@@ -94,15 +129,19 @@ func parseFilter(v url.Values, tenantID int64) (store.EventFilter, error) {
 		if err != nil {
 			return f, &ParamError{Param: name, Message: "must be an RFC 3339 date-time such as 2025-09-01T00:00:00Z"}
 		}
-		*dst = t.UTC()
+		t = t.UTC()
+		*dst = &t
 	}
-	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Since.Before(f.Until) {
+	if f.Since != nil && f.Until != nil && !f.Since.Before(*f.Until) {
 		return f, &ParamError{Param: "until", Message: "must be after since"}
 	}
 	for _, doc := range v["contains"] {
 		var obj map[string]any
 		if err := json.Unmarshal([]byte(doc), &obj); err != nil || obj == nil {
 			return f, &ParamError{Param: "contains", Message: `must be a JSON object, such as {"extensions":{"attempt":2}}`}
+		}
+		if msg := storableJSON([]byte(doc)); msg != "" {
+			return f, &ParamError{Param: "contains", Message: msg}
 		}
 		f.Contains = append(f.Contains, []byte(doc))
 	}

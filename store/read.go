@@ -13,7 +13,8 @@ import (
 )
 
 // EventFilter selects a tenant's events. Within a field, values are
-// alternatives (OR); fields combine with AND. Zero values do not filter.
+// alternatives (OR); fields combine with AND. Empty lists and nil times do
+// not filter.
 type EventFilter struct {
 	TenantID    int64
 	Actors      []string
@@ -25,11 +26,11 @@ type EventFilter struct {
 	Sessions    []string
 	EdApps      []string
 	Profiles    []string
-	Sensors     []string  // the sensor of the envelope the event came in
-	Since       time.Time // eventTime >= Since
-	Until       time.Time // eventTime < Until
-	StoredSince time.Time // stored_at >= StoredSince
-	Contains    [][]byte  // JSON documents the event must contain (jsonb @>)
+	Sensors     []string   // the sensor of the envelope the event came in
+	Since       *time.Time // eventTime >= Since; nil: no bound
+	Until       *time.Time // eventTime < Until; nil: no bound
+	StoredSince *time.Time // stored_at >= StoredSince; nil: no bound
+	Contains    [][]byte   // JSON documents the event must contain (jsonb @>)
 }
 
 // Position is a place in stored order: the storing transaction, then the row's sequence.
@@ -141,14 +142,14 @@ func filterConditions(f EventFilter, sqlite bool) *conditions {
 		c.args = sub.args
 		c.add("e.envelope_id IN (SELECT v.id FROM envelopes v WHERE " + sub.sql() + ")")
 	}
-	if !f.Since.IsZero() {
-		c.add("e.event_time >= " + c.time(f.Since))
+	if f.Since != nil {
+		c.add("e.event_time >= " + c.time(*f.Since))
 	}
-	if !f.Until.IsZero() {
-		c.add("e.event_time < " + c.time(f.Until))
+	if f.Until != nil {
+		c.add("e.event_time < " + c.time(*f.Until))
 	}
-	if !f.StoredSince.IsZero() {
-		c.add("e.stored_at >= " + c.time(f.StoredSince))
+	if f.StoredSince != nil {
+		c.add("e.stored_at >= " + c.time(*f.StoredSince))
 	}
 	if len(f.Contains) > 0 {
 		var alts []string

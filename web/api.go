@@ -89,6 +89,9 @@ func (s *Server) getEntity(c echo.Context) error {
 	if len(params["id"]) != 1 || params.Get("id") == "" {
 		return paramProblem("id", "give the entity's IRI once")
 	}
+	if err := query.CheckText("id", params.Get("id")); err != nil {
+		return err
+	}
 	data, err := s.lookups.EntityByID(c.Request().Context(), keyFrom(c).TenantID, params.Get("id"))
 	if err != nil {
 		return err

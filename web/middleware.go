@@ -43,22 +43,40 @@ func (s *Server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		res := c.Response()
 		level := slog.LevelInfo
-		if res.Status >= 500 {
+		switch {
+		case res.Status >= 500:
 			level = slog.LevelError
+		case res.Status < 400 && (req.URL.Path == "/healthz" || req.URL.Path == "/readyz"):
+			level = slog.LevelDebug // probes every few seconds; a failing one stays at INFO
 		}
-		log.LogAttrs(req.Context(), level, "request",
+		attrs := []slog.Attr{
 			slog.String("method", req.Method),
 			slog.String("path", req.URL.Path),
 			slog.Int("status", res.Status),
 			slog.Int64("bytes_in", req.ContentLength),
 			slog.Int64("bytes_out", res.Size),
 			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
-		)
+			slog.String("user_agent", req.UserAgent()),
+		}
+		if k := keyFrom(c); k.ID != 0 {
+			attrs = append(attrs, slog.String("tenant", k.Tenant), slog.Int64("key_id", k.ID))
+		}
+		if p, ok := c.Get(problemContextKey).(*Problem); ok { // why it was refused
+			detail := p.Detail
+			if len(detail) > 200 {
+				detail = detail[:200] + "…"
+			}
+			attrs = append(attrs, slog.String("problem", strings.TrimPrefix(p.Type, problemBase)), slog.String("detail", detail))
+		}
+		log.LogAttrs(req.Context(), level, "request", attrs...)
 		return nil
 	}
 }
 
-const keyContextKey = "lrs.key"
+const (
+	keyContextKey     = "lrs.key"
+	problemContextKey = "lrs.problem"
+)
 
 // requireScope authenticates the bearer token and checks the key holds scope.
 // Caliper 1.2 asks for 401 for every authentication and privilege failure.
@@ -76,10 +94,10 @@ func (s *Server) requireScope(scope string) echo.MiddlewareFunc {
 				}
 				return err
 			}
+			c.Set(keyContextKey, key) // also for the request log of a refusal
 			if !key.HasScope(scope) {
 				return unauthorized("insufficient_scope", "the key lacks the "+scope+" scope")
 			}
-			c.Set(keyContextKey, key)
 			return next(c)
 		}
 	}

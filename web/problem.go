@@ -53,6 +53,7 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		return
 	}
 	p := s.toProblem(err, c)
+	c.Set(problemContextKey, p) // for the request log
 	p.RequestID = c.Response().Header().Get(echo.HeaderXRequestID)
 	for k, vs := range p.header {
 		for _, v := range vs {

@@ -74,7 +74,7 @@ func TestBackupWhileWriting(t *testing.T) {
 			}
 		}()
 	}
-	for acked.Load() < 2000 {
+	for acked.Load() < 300 {
 		if err := postErr.Load(); err != nil {
 			t.Fatal(err)
 		}

@@ -137,7 +137,12 @@ func distance(a, b string) int {
 	return prev[len(b)]
 }
 
-// versionString is the module version and VCS revision this binary was built from.
+// version and revision are set with -ldflags -X where the build has no VCS
+// information (the Docker image: .git is not in its build context).
+var version, revision string
+
+// versionString is the module version and VCS revision this binary was built
+// from, from its build information.
 func versionString() string {
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
@@ -159,6 +164,12 @@ func versionString() string {
 				modified = ", modified"
 			}
 		}
+	}
+	if v == "(devel)" && version != "" {
+		v = version
+	}
+	if rev == "" {
+		rev = revision
 	}
 	out := "lrs " + v
 	if rev != "" {

@@ -58,7 +58,11 @@ func DecodeEnvelope(body []byte) (*Envelope, error) {
 	if !utf8.Valid(body) {
 		return nil, malformed("", "request body is not valid UTF-8 (invalid byte at offset %d)", invalidUTF8Offset(body))
 	}
-	if off := depthExceeded(body, MaxDepth); off >= 0 {
+	// One pass over the bytes for what the decoder does not check: nesting,
+	// and the data domain both stores keep (domain.go). Its findings are
+	// reported after the decoder's syntax errors, with the envelope's.
+	var r Report
+	if off := domainScan(body, &r); off >= 0 {
 		return nil, malformed("", "JSON nests deeper than %d levels (at offset %d)", MaxDepth, off)
 	}
 
@@ -77,7 +81,6 @@ func DecodeEnvelope(body []byte) (*Envelope, error) {
 
 	var (
 		env            Envelope
-		r              Report
 		seen           = map[string]bool{}
 		version        string
 		looksLikeEvent bool
@@ -88,10 +91,7 @@ func DecodeEnvelope(body []byte) (*Envelope, error) {
 			return nil, syntaxProblem(body, err)
 		}
 		key := tok.(string)
-		if seen[key] {
-			r.Add(-1, key, "field appears more than once")
-		}
-		seen[key] = true
+		seen[key] = true // a repeated field is reported by domainScan
 		switch key {
 		case "data":
 			items, err := decodeItems(dec, body, &r)
@@ -108,8 +108,11 @@ func DecodeEnvelope(body []byte) (*Envelope, error) {
 		switch key {
 		case "sensor":
 			s, ok := v.(string)
-			if !ok || s == "" {
+			switch {
+			case !ok || s == "":
 				r.Add(-1, key, "must be a non-empty string (an IRI naming the sending application)")
+			case len(s) > MaxIdentifier:
+				r.Add(-1, key, "is %d bytes long; identifiers are limited to %d bytes (the store indexes them)", len(s), MaxIdentifier)
 			}
 			env.Sensor = s
 		case "sendTime":
@@ -147,7 +150,7 @@ func DecodeEnvelope(body []byte) (*Envelope, error) {
 			r.Add(-1, f, "required envelope field is missing")
 		}
 	}
-	if seen["data"] && len(env.Items) == 0 && len(r.problems) == 0 {
+	if seen["data"] && len(env.Items) == 0 && len(r.problems) == 0 && !r.truncated {
 		r.Add(-1, "data", "must hold at least one event or entity")
 	}
 	if err := r.Err(KindMalformed); err != nil {
@@ -252,38 +255,6 @@ func invalidUTF8Offset(b []byte) int {
 			return i
 		}
 		i += size
-	}
-	return -1
-}
-
-// depthExceeded returns the offset at which JSON nesting passes max, or -1.
-// It tracks strings so that brackets inside them do not count.
-func depthExceeded(b []byte, max int) int {
-	depth := 0
-	inString, escaped := false, false
-	for i, c := range b {
-		if inString {
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-			continue
-		}
-		switch c {
-		case '"':
-			inString = true
-		case '{', '[':
-			depth++
-			if depth > max {
-				return i
-			}
-		case '}', ']':
-			depth--
-		}
 	}
 	return -1
 }

@@ -160,6 +160,7 @@ func FuzzDecodeAndValidate(f *testing.F) {
 	}
 	f.Add([]byte(`[{}]`))
 	f.Add([]byte(`{"data":[`))
+	f.Add([]byte(`{"sensor":"s","sensor":"\ud800","data":[{"a\u0000":1e-99999,"b":"\ud83d\ude00\`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		env, err := DecodeEnvelope(body)
 		if err != nil {

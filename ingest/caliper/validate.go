@@ -67,6 +67,7 @@ func (v *Validator) Validate(env *Envelope) error {
 	for i, it := range env.Items {
 		c := checker{r: &r, index: i, strict: v.mode == Strict, version: ver}
 		c.item(ItemPath(i), it.Doc)
+		c.indexedLengths(ItemPath(i), it.Doc)
 	}
 	if err := r.Err(KindMalformed); err != nil {
 		return err
