@@ -114,6 +114,9 @@ func (c *config) validate(serving bool) error {
 	if _, err := c.level(); err != nil {
 		errs = append(errs, fmt.Errorf("--log-level (LRS_LOG_LEVEL): %w", err))
 	}
+	if err := c.Edx.validate(); err != nil {
+		errs = append(errs, err)
+	}
 	if serving {
 		if !strings.HasPrefix(c.CaliperPath, "/") {
 			errs = append(errs, fmt.Errorf("--caliper-path (LRS_CALIPER_PATH) must start with /, got %q", c.CaliperPath))

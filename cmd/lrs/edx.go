@@ -20,13 +20,22 @@ type edxSettings struct {
 }
 
 func (s *edxSettings) flags(fs *flag.FlagSet) {
-	fs.StringVar(&s.LMSURL, "lms-url", "", "Open edX: the LMS root URL, e.g. https://lms.example.edu (enables POST /edx on serve)")
+	fs.StringVar(&s.LMSURL, "lms-url", "", "Open edX: the LMS root, an absolute http(s) URL such as https://lms.example.edu (enables POST /edx on serve)")
 	fs.StringVar(&s.ActorSecret, "actor-secret", "", "Open edX: secret for pseudonymous actor ids (HMAC); never logged")
 	fs.StringVar(&s.ActorMap, "actor-map", "", "Open edX: CSV file with header user,anonymous_id (user: numeric id or username)")
 	fs.StringVar(&s.CourseCatalog, "course-catalog", "", "Open edX: CSV file with header course_id,name")
 	fs.StringVar(&s.TransformerVersion, "transformer-version", "lrs", "Open edX: extensions.transformerVersion of produced events")
 	fs.StringVar(&s.Compat, "compat", "", "Open edX: 'erb' to reproduce the reference transformer (event-routing-backends) exactly")
 	fs.StringVar(&s.Anonymous, "edx-anonymous", "skip", "Open edX: events with no user: skip (counted) or person (Caliper's anonymous Person)")
+}
+
+// validate checks what can be checked before anything is opened: a
+// --lms-url, when given, must be an absolute http(s) URL with a host.
+func (s *edxSettings) validate() error {
+	if s.LMSURL == "" {
+		return nil
+	}
+	return edx.CheckLMSURL(s.LMSURL)
 }
 
 // transformer builds the configured transformer; nil when --lms-url is unset.

@@ -258,7 +258,8 @@ func readEdxFixture(t *testing.T, name string) []byte {
 }
 
 // TestLMSURLMustBeAbsolute: every command that takes --lms-url refuses one
-// without a scheme and host before doing anything.
+// without an http(s) scheme and a host before doing anything, even creating
+// the store.
 func TestLMSURLMustBeAbsolute(t *testing.T) {
 	dir := t.TempDir()
 	log := filepath.Join(dir, "empty.log")
@@ -274,5 +275,8 @@ func TestLMSURLMustBeAbsolute(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "--lms-url (LRS_LMS_URL) must be an absolute http or https URL") {
 			t.Errorf("%s: %v", args[0], err)
 		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data")); err == nil {
+		t.Error("a bad --lms-url was found only after the store was created")
 	}
 }

@@ -46,7 +46,7 @@ type Config struct {
 // Validate reports a configuration that cannot work.
 func (c *Config) Validate() error {
 	var errs []error
-	if err := checkLMSURL(c.LMSURL); err != nil {
+	if err := CheckLMSURL(c.LMSURL); err != nil {
 		errs = append(errs, err)
 	}
 	if c.ActorSecret == "" && len(c.ActorMap) == 0 {
@@ -55,9 +55,10 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// checkLMSURL accepts an absolute http or https URL with a host and no query
-// or fragment: every id the transformer writes is an IRI under it.
-func checkLMSURL(s string) error {
+// CheckLMSURL accepts an absolute http or https URL with a host and no query
+// or fragment: every id the transformer writes is an IRI under it. The error
+// names the flag and variable.
+func CheckLMSURL(s string) error {
 	if s == "" {
 		return errors.New("the LMS URL is required (--lms-url, LRS_LMS_URL)")
 	}
