@@ -133,6 +133,21 @@ func TestImportDirectory(t *testing.T) {
 			t.Errorf("%d courses (want at most %d: legacy and current logs on one course each), %d events (want %d)", len(rows), smallWorld.Courses, total, len(ids))
 		}
 
+		// The legacy shapes are among what was stored: PDF chapters (no page)
+		// and browser submissions, whose problem is in its current form.
+		for _, f := range []store.EventFilter{{ObjectTypes: []string{"Document"}}, {Types: []string{"AssessmentEvent"}}} {
+			f.TenantID = tenant
+			evs, err := db.ListEvents(context.Background(), f, nil, false, 500)
+			if err != nil || len(evs) == 0 {
+				t.Fatalf("no %v events stored (%v)", f, err)
+			}
+			for _, ev := range evs {
+				if strings.Contains(ev.ObjectID, "i4x") {
+					t.Errorf("object %s kept a legacy key", ev.ObjectID)
+				}
+			}
+		}
+
 		out, err = runCmd(t, env(nil), args...)
 		if err != nil {
 			t.Fatalf("re-import: %v\n%s", err, out)

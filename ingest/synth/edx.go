@@ -3,6 +3,7 @@ package synth
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"time"
 )
 
@@ -70,7 +71,8 @@ func (g *Generator) EdxLine() []byte {
 // 2015 wrote them: SlashKey course ids (Org<n>/C<n>/2025, the same courses
 // EdxLine writes with current keys), i4x:// usage ids, HTML ids in video
 // events, legacy problem input keys, session, referer and event source at
-// the top level, the time in "time", names of the day that no mapping takes
+// the top level (with, from the years of transition, a referer naming the
+// problem in activate_block_id), the time in "time", names of the day that no mapping takes
 // (seq_goto, problem_graded, …), anonymous page views, and the odd line cut
 // short by log rotation.
 func (g *Generator) EdxLegacyLine() []byte {
@@ -116,8 +118,11 @@ func (g *Generator) EdxLegacyLine() []byte {
 		attempts, grade := 1+r.IntN(3), r.IntN(2)
 		server("problem_check", map[string]any{"problem_id": i4x("problem"), "attempts": attempts, "grade": grade, "max_grade": 1,
 			"success": map[int]string{0: "incorrect", 1: "correct"}[grade], "answers": map[string]any{"i4x-" + org + "-" + num + "-problem-" + block + "_2_1": "choice_1"}})
-	case w < 770:
+	case w < 750:
 		browser("problem_check", "input_i4x-"+org+"-"+num+"-problem-"+block+"_2_1=choice_1")
+	case w < 770: // the block only in the referer's activate_block_id
+		browser("problem_check", "")
+		line["referer"] = page + "?activate_block_id=" + url.QueryEscape("block-v1:"+org+"+"+num+"+2025+type@problem+block@"+block)
 	case w < 775: // a submission whose form names no input: the problem is unknown
 		browser("problem_check", "")
 	case w < 800:
