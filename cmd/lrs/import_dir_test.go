@@ -107,7 +107,7 @@ func TestImportDirectory(t *testing.T) {
 		if got := summaryCount(t, out, "stored"); got != len(ids) {
 			t.Errorf("stored %d, want every mappable line's event: %d\n%s", got, len(ids), out)
 		}
-		if summaryCount(t, out, "files") != 3 || summaryCount(t, out, "comment lines") != 2 || summaryCount(t, out, "blank lines") != 1 ||
+		if summaryCount(t, out, "files") != 3 || summaryCount(t, out, "lines") != 3+60+120+60 || summaryCount(t, out, "comment lines") != 2 || summaryCount(t, out, "blank lines") != 1 ||
 			!strings.Contains(out, "refused: 0 lines or items, 0 files") || summaryCount(t, out, "unmapped") == 0 {
 			t.Errorf("summary:\n%s", out)
 		}

@@ -27,42 +27,6 @@ type Sink interface {
 	Store(ctx context.Context, envelope []byte) (ingest.Result, error)
 }
 
-// Stats is the running count of an import. A line is stored, a duplicate,
-// skipped by policy (a comment, a blank line, an unmapped Open edX name or
-// page request, an anonymous event) or refused; files are read or refused.
-type Stats struct {
-	Files, FilesRefused int
-	Lines               int // every line read, blank and comment lines included
-	Comments, Blank     int
-	Events, Entities    int // items sent
-	Stored              int
-	Duplicates          int
-	SkippedAnonymous    int
-	Unknown             map[string]int // unmapped Open edX names
-	Errors              []string       // first MaxErrors "file:line: field: message"
-	ErrorCount          int            // lines and items refused
-	Bytes               int64          // input bytes read
-}
-
-// Refused is how many lines, items and files were refused: an import is
-// complete only when it is 0.
-func (s *Stats) Refused() int { return s.ErrorCount + s.FilesRefused }
-
-// MaxErrors caps the messages Stats keeps.
-const MaxErrors = 50
-
-// fail records a refused line or item; Importer calls it under its lock.
-func (s *Stats) fail(where string, err error) {
-	s.ErrorCount++
-	s.note(where + ": " + err.Error())
-}
-
-func (s *Stats) note(msg string) {
-	if len(s.Errors) < MaxErrors {
-		s.Errors = append(s.Errors, msg)
-	}
-}
-
 // Importer batches items into envelopes for a Sink.
 type Importer struct {
 	sink     Sink
@@ -127,17 +91,15 @@ func New(sink Sink, tr *edx.Transformer, batch int, progress func(*Stats)) *Impo
 // ctx's, or the sink's.
 func (im *Importer) ImportReader(ctx context.Context, name string, r io.Reader) error {
 	im.locked(func(s *Stats) { s.Files++ })
-	cr := &countingReader{r: r, add: func(n int) { im.locked(func(s *Stats) { s.Bytes += int64(n) }) }}
-	lines := 0
+	cr := &countingReader{r: r, add: func(n, lines int) {
+		im.locked(func(s *Stats) { s.Bytes += int64(n); s.Lines += lines })
+	}}
+	defer cr.finish()
 	err := edx.ScanDocuments(cr, func(d edx.Doc) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		where := fmt.Sprintf("%s:%d", name, d.Line)
-		if d.Line > lines {
-			im.locked(func(s *Stats) { s.Lines += d.Line - lines })
-			lines = d.Line
-		}
 		switch d.Kind {
 		case edx.CommentLine:
 			im.locked(func(s *Stats) { s.Comments++ })
@@ -396,51 +358,28 @@ func envelope(sensor string, items []item) []byte {
 	return b.Bytes()
 }
 
-// Unmapped is how many Open edX lines had no mapping.
-func (s *Stats) Unmapped() int {
-	n := 0
-	for _, c := range s.Unknown {
-		n += c
-	}
-	return n
-}
-
-// WriteSummary prints the final counts: what was stored, what was skipped
-// by policy, what was refused and why.
-func (s *Stats) WriteSummary(w io.Writer) {
-	fmt.Fprintf(w, "%d files, %d lines (%.1f MB): %d events sent, %d stored, %d already stored, %d entities\n",
-		s.Files, s.Lines, float64(s.Bytes)/1e6, s.Events, s.Stored, s.Duplicates, s.Entities)
-	fmt.Fprintf(w, "skipped by policy: %d unmapped, %d anonymous, %d comment lines, %d blank lines\n",
-		s.Unmapped(), s.SkippedAnonymous, s.Comments, s.Blank)
-	fmt.Fprintf(w, "refused: %d lines or items, %d files\n", s.ErrorCount, s.FilesRefused)
-	names := make([]string, 0, len(s.Unknown))
-	for n := range s.Unknown {
-		names = append(names, n)
-	}
-	sort.Slice(names, func(i, j int) bool {
-		return s.Unknown[names[i]] > s.Unknown[names[j]] || s.Unknown[names[i]] == s.Unknown[names[j]] && names[i] < names[j]
-	})
-	for _, n := range names {
-		fmt.Fprintf(w, "  unmapped %8d  %s\n", s.Unknown[n], n)
-	}
-	for _, e := range s.Errors {
-		fmt.Fprintf(w, "  %s\n", e)
-	}
-	if more := s.Refused() - len(s.Errors); more > 0 {
-		fmt.Fprintf(w, "  … and %d more refused\n", more)
-	}
-}
-
-// countingReader reports what it reads, for progress by bytes.
+// countingReader reports what it reads, bytes and lines, for progress and
+// the summary.
 type countingReader struct {
-	r   io.Reader
-	add func(int)
+	r    io.Reader
+	add  func(bytes, lines int)
+	last byte // the last byte read: a last line without its newline still counts
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	c.add(n)
+	if n > 0 {
+		c.add(n, bytes.Count(p[:n], []byte{'\n'}))
+		c.last = p[n-1]
+	}
 	return n, err
+}
+
+// finish counts a last line that has no newline.
+func (c *countingReader) finish() {
+	if c.last != 0 && c.last != '\n' {
+		c.add(0, 1)
+	}
 }
 
 // locked runs fn on the stats under the lock the storing goroutine shares.
