@@ -239,7 +239,7 @@ func TestLMSURL(t *testing.T) {
 			t.Errorf("%q refused: %v", ok, err)
 		}
 	}
-	for _, bad := range []string{"lms.example.edu", "ftp://lms.example.edu", "https://", "https:///path", "//lms.example.edu", "https://lms.example.edu?x=1", "https://lms.example.edu/#f", "mailto:a@b"} {
+	for _, bad := range []string{"lms.example.edu", "ftp://lms.example.edu", "https://", "https:///path", "//lms.example.edu", "https://lms.example.edu?x=1", "https://lms.example.edu/#f", "https://lms.example.edu?", "https://admin:pw@lms.example.edu", "mailto:a@b"} {
 		_, err := New(Config{LMSURL: bad, ActorSecret: "s"})
 		if err == nil || !strings.Contains(err.Error(), "--lms-url") {
 			t.Errorf("%q: err %v, want a --lms-url error", bad, err)

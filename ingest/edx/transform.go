@@ -55,15 +55,16 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// CheckLMSURL accepts an absolute http or https URL with a host and no query
-// or fragment: every id the transformer writes is an IRI under it. The error
+// CheckLMSURL accepts an absolute http or https URL with a host and no user
+// name, query or fragment: every id the transformer writes is an IRI under it. The error
 // names the flag and variable.
 func CheckLMSURL(s string) error {
 	if s == "" {
 		return errors.New("the LMS URL is required (--lms-url, LRS_LMS_URL)")
 	}
 	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" || u.RawQuery != "" || u.Fragment != "" {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" ||
+		u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
 		return fmt.Errorf("--lms-url (LRS_LMS_URL) must be an absolute http or https URL with a host, such as https://lms.example.edu; got %q", s)
 	}
 	return nil
