@@ -21,7 +21,9 @@ type hostileCase struct {
 }
 
 func hostileCases() []hostileCase {
-	id := func(n int) string { return "e1000000-0000-4000-8000-0000000000" + string(rune('0'+n/10)) + string(rune('0'+n%10)) }
+	id := func(n int) string {
+		return "e1000000-0000-4000-8000-0000000000" + string(rune('0'+n/10)) + string(rune('0'+n%10))
+	}
 	ev := func(n int, extra ...string) []byte { return envelope(event(id(n), extra...)) }
 	long := "https://example.edu/users/" + strings.Repeat("x", 10<<10)
 	tinyFraction := "0." + strings.Repeat("0", 16383) + "1"
