@@ -33,6 +33,18 @@ type bundle struct {
 	token   string // write scope, tenant "t1"
 	tenant  int64
 	maxBody int64
+	mode    caliper.Mode
+}
+
+// deps are the services a server over b's store needs.
+func (b *bundle) deps() web.Deps {
+	return web.Deps{
+		Ingest:  ingest.NewService(b.db, caliper.NewValidator(b.mode)),
+		Keys:    b.db,
+		Health:  b.db,
+		Query:   query.NewService(b.db),
+		Lookups: b.db,
+	}
 }
 
 // setupOn starts a server over a fresh store of kind ("postgres" or "sqlite").
@@ -45,6 +57,13 @@ func setupMax(t testing.TB, kind string, maxBody int64) *bundle {
 
 func setupMode(t testing.TB, kind string, maxBody int64, mode caliper.Mode) *bundle {
 	t.Helper()
+	return setupWith(t, kind, web.Config{CaliperPath: "/caliper", MaxBody: maxBody}, mode)
+}
+
+// setupWith starts a server with cfg over a fresh store of kind.
+func setupWith(t testing.TB, kind string, cfg web.Config, mode caliper.Mode) *bundle {
+	t.Helper()
+	maxBody := cfg.MaxBody
 	ctx := context.Background()
 	db := storetest.Open(t, kind)
 	key, token, err := db.CreateKey(ctx, "t1", "test", []string{store.ScopeWrite})
@@ -53,13 +72,8 @@ func setupMode(t testing.TB, kind string, maxBody int64, mode caliper.Mode) *bun
 	}
 	b := &bundle{kind: kind, db: db, token: token, tenant: key.TenantID, maxBody: maxBody}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := web.NewServer(web.Config{CaliperPath: "/caliper", MaxBody: b.maxBody}, log, web.Deps{
-		Ingest:  ingest.NewService(db, caliper.NewValidator(mode)),
-		Keys:    db,
-		Health:  db,
-		Query:   query.NewService(db),
-		Lookups: db,
-	})
+	b.mode = mode
+	srv := web.NewServer(cfg, log, b.deps())
 	b.srv = httptest.NewServer(srv)
 	t.Cleanup(b.srv.Close)
 	return b

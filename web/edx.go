@@ -45,6 +45,9 @@ func (s *Server) postEdx(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := caliper.CheckCost(body); err != nil {
+		return err
+	}
 	lines, nums, err := edx.SplitBody(body)
 	if err != nil {
 		return newProblem(http.StatusBadRequest, "invalid-body", err.Error())

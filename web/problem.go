@@ -60,6 +60,10 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 			c.Response().Header().Add(k, v)
 		}
 	}
+	if bodyUnread(c.Request()) {
+		// Answer now and close, instead of net/http reading the body first.
+		c.Response().Header().Set(echo.HeaderConnection, "close")
+	}
 	c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
 	c.Response().WriteHeader(p.Status)
 	if c.Request().Method == http.MethodHead {
@@ -127,6 +131,8 @@ func ingestProblem(e *caliper.Error) *Problem {
 	switch e.Kind {
 	case caliper.KindUnsupportedVersion:
 		p = newProblem(http.StatusUnprocessableEntity, "unsupported-version", e.Error())
+	case caliper.KindTooComplex:
+		p = newProblem(http.StatusRequestEntityTooLarge, "too-large", e.Error())
 	case caliper.KindConflict:
 		p = newProblem(http.StatusConflict, "conflict", "event ids already stored with different content; nothing from this envelope was stored")
 	default:

@@ -14,6 +14,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/lrs-dev/lrs/ingest"
 	"github.com/lrs-dev/lrs/store"
@@ -24,6 +25,7 @@ type Config struct {
 	CaliperPath     string // where the Caliper endpoint is served, e.g. /caliper
 	MaxBody         int64  // largest accepted request body, in bytes
 	AcceptBareToken bool   // accept "Authorization: <token>" without "Bearer "
+	Limits          Limits // zero fields take DefaultLimits
 }
 
 // Ingester stores Caliper envelopes.
@@ -63,45 +65,61 @@ type Server struct {
 	lookups Lookups
 	edx     EdxTransformer
 	echo    *echo.Echo
+
+	limits   Limits
+	inflight *semaphore.Weighted // request body bytes being decoded and stored
+	active   inflightRequests
 }
 
 // NewServer builds the server and its routes.
 func NewServer(cfg Config, log *slog.Logger, d Deps) *Server {
 	s := &Server{cfg: cfg, log: log, ingest: d.Ingest, keys: d.Keys, health: d.Health, query: d.Query, lookups: d.Lookups, edx: d.Edx}
+	s.limits = cfg.Limits.withDefaults()
+	s.inflight = semaphore.NewWeighted(s.limits.MaxInflightBytes)
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
 	e.Use(middleware.RequestID())
 	e.Use(s.requestLog)
 	e.Use(middleware.Recover())
+	e.Use(s.active.track, trackBody)
 
-	e.GET("/healthz", s.healthz)
-	e.GET("/readyz", s.readyz)
-	e.GET(cfg.CaliperPath, s.caliperConfig)
-	e.POST(cfg.CaliperPath, s.postCaliper, s.requireScope(store.ScopeWrite), requireJSON)
-	e.POST("/edx", s.postEdx, s.requireScope(store.ScopeWrite))
-	e.GET("/api/openapi.json", s.openAPI)
-	e.GET("/ui/", s.ui)
+	// Every GET route answers HEAD too (load balancers probe with HEAD).
+	get := func(g interface {
+		Match([]string, string, echo.HandlerFunc, ...echo.MiddlewareFunc) []*echo.Route
+	}, path string, h echo.HandlerFunc) {
+		g.Match([]string{http.MethodGet, http.MethodHead}, path, h)
+	}
+	get(e, "/healthz", s.healthz)
+	get(e, "/readyz", s.readyz)
+	get(e, cfg.CaliperPath, s.caliperConfig)
+	// Authentication and the content type are checked before the body is
+	// read; admitBody then bounds the bodies decoded at once.
+	e.POST(cfg.CaliperPath, s.postCaliper, s.requireScope(store.ScopeWrite), requireJSON, s.admitBody)
+	e.POST("/edx", s.postEdx, s.requireScope(store.ScopeWrite), s.admitBody)
+	get(e, "/api/openapi.json", s.openAPI)
+	get(e, "/ui/", s.ui)
 	toUI := func(c echo.Context) error { return c.Redirect(http.StatusFound, "/ui/") }
-	e.GET("/", toUI)
-	e.GET("/ui", toUI)
+	get(e, "/", toUI)
+	get(e, "/ui", toUI)
 	api := e.Group("/api/v1", s.requireScope(store.ScopeRead))
-	api.GET("/events", s.listEvents)
-	api.GET("/events/:id", s.getEvent)
-	api.GET("/envelopes/:id", s.getEnvelope)
-	api.GET("/entities", s.getEntity)
-	api.GET("/stats", s.stats)
-	api.GET("/export", s.export)
+	get(api, "/events", s.listEvents)
+	get(api, "/events/:id", s.getEvent)
+	get(api, "/envelopes/:id", s.getEnvelope)
+	get(api, "/entities", s.getEntity)
+	get(api, "/stats", s.stats)
+	get(api, "/export", s.export)
 	s.echo = e
 	return s
 }
 
 // Routes lists the server's routes (method and path), for documentation checks.
-// Echo's internal not-found routes of groups are left out.
+// Echo's internal not-found routes of groups are left out, and so is HEAD,
+// which every GET route answers.
 func (s *Server) Routes() []*echo.Route {
 	var out []*echo.Route
 	for _, r := range s.echo.Routes() {
-		if r.Method != echo.RouteNotFound {
+		if r.Method != echo.RouteNotFound && r.Method != http.MethodHead {
 			out = append(out, r)
 		}
 	}
@@ -111,28 +129,34 @@ func (s *Server) Routes() []*echo.Route {
 // ServeHTTP makes the server usable with httptest.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
 
-// Serve answers requests on ln until ctx is done, then shuts down gracefully,
-// letting requests in flight (and their transactions) finish.
+// Serve answers requests on ln until ctx is done, then shuts down: requests
+// in flight (and their transactions) get ShutdownTimeout to finish, then
+// their connections are cut. A cut request stores nothing half-way (its
+// transaction rolls back); every acknowledged envelope was committed first.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	// No WriteTimeout: an export streams for as long as it needs, and a
+	// client that stops reading is cut by the shutdown deadline at the latest.
 	srv := &http.Server{
 		Handler:           s.echo,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       2 * time.Minute,
-		WriteTimeout:      2 * time.Minute,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: s.limits.ReadHeaderTimeout,
+		ReadTimeout:       s.limits.ReadTimeout,
+		IdleTimeout:       s.limits.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(limitListener(ln, s.limits, s.log)) }()
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), s.limits.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return err
+		cut := s.active.summary()
+		srv.Close()
+		s.log.Warn("shutdown deadline passed: cut the requests still in flight; nothing they were writing was acknowledged",
+			slog.Duration("shutdown_timeout", s.limits.ShutdownTimeout), slog.Any("cut", cut))
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err

@@ -8,8 +8,10 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/lrs-dev/lrs/ingest/caliper"
+	"github.com/lrs-dev/lrs/web"
 )
 
 // config is every setting of lrs, read from flags and LRS_* environment variables.
@@ -19,6 +21,7 @@ type config struct {
 	DataDir         string
 	CaliperPath     string
 	MaxBody         byteSize
+	Limits          limitSettings
 	Migrate         bool
 	AcceptBareToken bool
 	Validation      string
@@ -97,6 +100,29 @@ func (c *config) serveFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Validation, "validation", "strict", "Caliper validation: strict (the whole spec) or lenient (envelope and required properties only)")
 	c.Edx.flags(fs)
 	fs.BoolVar(&c.AcceptBareToken, "accept-bare-token", false, "accept an Authorization header holding the token without \"Bearer \" (caliper-java does this)")
+	c.Limits.flags(fs)
+}
+
+// limitSettings bound what clients can make the server hold (docs/configuration.md).
+type limitSettings struct {
+	MaxInflightBytes byteSize
+	MaxConns         int
+	MaxConnsPerIP    int
+	ShutdownTimeout  time.Duration
+}
+
+func (l *limitSettings) flags(fs *flag.FlagSet) {
+	d := web.DefaultLimits
+	l.MaxInflightBytes = byteSize(defaultInflightBytes())
+	fs.Var(&l.MaxInflightBytes, "max-inflight-bytes", "request body bytes decoded and stored at once (default from memory: a 64th, 32 MiB to 1 GiB); more waits up to 2s, then 503")
+	fs.IntVar(&l.MaxConns, "max-connections", d.MaxConns, "open connections at most; more are closed at once")
+	fs.IntVar(&l.MaxConnsPerIP, "max-connections-per-ip", d.MaxConnsPerIP, "open connections per client IP at most")
+	fs.DurationVar(&l.ShutdownTimeout, "shutdown-timeout", d.ShutdownTimeout, "on SIGTERM, how long requests in flight may finish before they are cut")
+}
+
+func (l limitSettings) web() web.Limits {
+	return web.Limits{MaxInflightBytes: int64(l.MaxInflightBytes), MaxConns: l.MaxConns,
+		MaxConnsPerIP: l.MaxConnsPerIP, ShutdownTimeout: l.ShutdownTimeout}
 }
 
 // validate checks the settings; errors name the flag and variable to fix.
@@ -126,6 +152,12 @@ func (c *config) validate(serving bool) error {
 		}
 		if c.MaxBody < 1024 {
 			errs = append(errs, errors.New("--max-body (LRS_MAX_BODY) must be at least 1KiB"))
+		}
+		if c.Limits.MaxInflightBytes < c.MaxBody {
+			errs = append(errs, errors.New("--max-inflight-bytes (LRS_MAX_INFLIGHT_BYTES) must be at least --max-body"))
+		}
+		if c.Limits.MaxConns < 1 || c.Limits.MaxConnsPerIP < 1 || c.Limits.ShutdownTimeout <= 0 {
+			errs = append(errs, errors.New("--max-connections, --max-connections-per-ip and --shutdown-timeout must be positive"))
 		}
 	}
 	return errors.Join(errs...)

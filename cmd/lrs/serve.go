@@ -50,6 +50,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		CaliperPath:     cfg.CaliperPath,
 		MaxBody:         int64(cfg.MaxBody),
 		AcceptBareToken: cfg.AcceptBareToken,
+		Limits:          cfg.Limits.web(),
 	}, log, web.Deps{Ingest: svc, Keys: db, Health: db, Query: query.NewService(db), Lookups: db, Edx: edxDep})
 
 	ln, err := net.Listen("tcp", cfg.Addr)

@@ -31,17 +31,48 @@ type frame struct {
 	keySet    map[string]bool
 }
 
+// MaxValues is the decode cost budget: how many JSON values (strings,
+// numbers, literals, objects, arrays — keys not counted) a body of n bytes may
+// hold. Decoding into a tree costs some 50 bytes per value, so at one value
+// per 4 bytes on average a body costs at most about 12 times its size; real
+// Caliper, full of IRIs, averages well over 15 bytes per value, while
+// [0,0,0,…] is 2 — the shape that made a 5 MiB body cost 218 MB.
+func MaxValues(n int) int { return n/4 + 1024 }
+
+// CheckCost refuses a JSON body holding more values than MaxValues allows,
+// before anything decodes it.
+func CheckCost(body []byte) error {
+	var r Report
+	values, _ := domainScan(body, &r)
+	return costError(values, len(body))
+}
+
+func costError(values, size int) error {
+	if values <= MaxValues(size) {
+		return nil
+	}
+	return &Error{Kind: KindTooComplex, Problems: []Problem{{Index: -1, Message: fmt.Sprintf(
+		"the body holds more than %d JSON values in %d bytes; at most one value per 4 bytes on average is accepted, so that decoding stays within a small multiple of the body's size",
+		MaxValues(size), size)}}}
+}
+
 // domainScan checks body's strings, numbers and keys against the data domain
-// and its nesting against MaxDepth. It tolerates malformed JSON (the decoder
-// reports that); it returns the offset where nesting passes MaxDepth, or -1.
-func domainScan(body []byte, r *Report) int {
+// and its nesting against MaxDepth, and counts its values, stopping once they
+// pass MaxValues. It tolerates malformed JSON (the decoder reports that). It
+// returns the count, and the offset where nesting passes MaxDepth or -1.
+func domainScan(body []byte, r *Report) (values, tooDeep int) {
 	var stack []frame
+	budget := MaxValues(len(body))
 	for i := 0; i < len(body); {
 		c := body[i]
+		if values > budget {
+			return values, -1
+		}
 		switch {
 		case c == '{' || c == '[':
+			values++
 			if len(stack) == MaxDepth {
-				return i
+				return values, i
 			}
 			// Reuse the frame's key slice: a scan allocates per depth, not per object.
 			if len(stack) < cap(stack) {
@@ -75,6 +106,9 @@ func domainScan(body []byte, r *Report) int {
 			n := len(stack)
 			isKey := n > 0 && stack[n-1].object && stack[n-1].expectKey
 			end, s, fault := scanString(body, i, isKey)
+			if !isKey {
+				values++
+			}
 			if isKey {
 				top := &stack[n-1]
 				top.key = s
@@ -88,6 +122,7 @@ func domainScan(body []byte, r *Report) int {
 			}
 			i = end
 		case c == '-' || '0' <= c && c <= '9':
+			values++
 			end := i + 1
 			for end < len(body) && isNumberByte(body[end]) {
 				end++
@@ -97,11 +132,15 @@ func domainScan(body []byte, r *Report) int {
 				r.Add(index, path, "%s", fault)
 			}
 			i = end
+		case c == 't' || c == 'f' || c == 'n':
+			values++
+			for i++; i < len(body) && 'a' <= body[i] && body[i] <= 'z'; i++ {
+			}
 		default:
 			i++
 		}
 	}
-	return -1
+	return values, -1
 }
 
 // repeated records key and reports whether the object already had it.

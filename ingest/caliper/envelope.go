@@ -62,8 +62,12 @@ func DecodeEnvelope(body []byte) (*Envelope, error) {
 	// and the data domain both stores keep (domain.go). Its findings are
 	// reported after the decoder's syntax errors, with the envelope's.
 	var r Report
-	if off := domainScan(body, &r); off >= 0 {
-		return nil, malformed("", "JSON nests deeper than %d levels (at offset %d)", MaxDepth, off)
+	values, tooDeep := domainScan(body, &r)
+	if err := costError(values, len(body)); err != nil {
+		return nil, err
+	}
+	if tooDeep >= 0 {
+		return nil, malformed("", "JSON nests deeper than %d levels (at offset %d)", MaxDepth, tooDeep)
 	}
 
 	dec := json.NewDecoder(bytes.NewReader(body))

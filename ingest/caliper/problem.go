@@ -15,6 +15,9 @@ const (
 	KindUnsupportedVersion
 	// KindConflict: an event id is already stored with different content (HTTP 409).
 	KindConflict
+	// KindTooComplex: the body holds more JSON values than its size allows
+	// (see MaxValues); decoding it would cost memory out of proportion (HTTP 413).
+	KindTooComplex
 )
 
 // MaxProblems caps how many problems one error reports, so a broken batch of
