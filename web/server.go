@@ -134,29 +134,33 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.Serv
 // their connections are cut. A cut request stores nothing half-way (its
 // transaction rolls back); every acknowledged envelope was committed first.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	return serve(ctx, ln, s.echo, s.limits, s.log, s.active.summary)
+}
+
+func serve(ctx context.Context, ln net.Listener, h http.Handler, limits Limits, log *slog.Logger, inFlight func() []string) error {
 	// No WriteTimeout: an export streams for as long as it needs, and a
 	// client that stops reading is cut by the shutdown deadline at the latest.
 	srv := &http.Server{
-		Handler:           s.echo,
-		ReadHeaderTimeout: s.limits.ReadHeaderTimeout,
-		ReadTimeout:       s.limits.ReadTimeout,
-		IdleTimeout:       s.limits.IdleTimeout,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		Handler:           h,
+		ReadHeaderTimeout: limits.ReadHeaderTimeout,
+		ReadTimeout:       limits.ReadTimeout,
+		IdleTimeout:       limits.IdleTimeout,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(limitListener(ln, s.limits, s.log)) }()
+	go func() { errc <- srv.Serve(limitListener(ln, limits, log)) }()
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), s.limits.ShutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), limits.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
-		cut := s.active.summary()
+		cut := inFlight()
 		srv.Close()
-		s.log.Warn("shutdown deadline passed: cut the requests still in flight; nothing they were writing was acknowledged",
-			slog.Duration("shutdown_timeout", s.limits.ShutdownTimeout), slog.Any("cut", cut))
+		log.Warn("shutdown deadline passed: cut the requests still in flight; nothing they were writing was acknowledged",
+			slog.Duration("shutdown_timeout", limits.ShutdownTimeout), slog.Any("cut", cut))
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err

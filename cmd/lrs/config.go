@@ -22,6 +22,7 @@ type config struct {
 	CaliperPath     string
 	MaxBody         byteSize
 	Limits          limitSettings
+	DBWait          time.Duration
 	Migrate         bool
 	AcceptBareToken bool
 	Validation      string
@@ -101,6 +102,7 @@ func (c *config) serveFlags(fs *flag.FlagSet) {
 	c.Edx.flags(fs)
 	fs.BoolVar(&c.AcceptBareToken, "accept-bare-token", false, "accept an Authorization header holding the token without \"Bearer \" (caliper-java does this)")
 	c.Limits.flags(fs)
+	fs.DurationVar(&c.DBWait, "db-wait", 60*time.Second, "at start, how long to wait for PostgreSQL to be reachable, retrying with backoff (0: fail at once)")
 }
 
 // limitSettings bound what clients can make the server hold (docs/configuration.md).

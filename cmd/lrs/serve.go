@@ -30,12 +30,6 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	log := newLogger(&cfg, stderr)
 	t, _ := cfg.storeTarget() // checked by validate
-	db, st, err := cfg.openStore(ctx, cfg.Migrate, logNote(ctx, log))
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-
 	edxT, err := cfg.Edx.transformer()
 	if err != nil {
 		return err
@@ -44,6 +38,27 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if edxT != nil {
 		edxDep = edxT
 	}
+
+	// Listen first: /healthz answers and /readyz says why not while the
+	// database is awaited (compose, Kubernetes and systemd start both at once).
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	starter := web.NewStarter(cfg.Limits.web(), log)
+	serveCtx, stopServing := context.WithCancel(ctx)
+	defer stopServing()
+	served := make(chan error, 1)
+	go func() { served <- starter.Serve(serveCtx, ln) }()
+
+	db, st, err := cfg.openStoreWaiting(ctx, t, starter, log)
+	if err != nil {
+		stopServing()
+		<-served
+		return err
+	}
+	defer db.Close()
+
 	mode, _ := caliper.ParseMode(cfg.Validation) // checked by validate
 	svc := ingest.NewService(db, caliper.NewValidator(mode))
 	srv := web.NewServer(web.Config{
@@ -53,22 +68,46 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Limits:          cfg.Limits.web(),
 	}, log, web.Deps{Ingest: svc, Keys: db, Health: db, Query: query.NewService(db), Lookups: db, Edx: edxDep})
 
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
 	base := baseURL(ln.Addr())
 	if t.path != "" {
 		if err := firstStartKey(ctx, db, base, cfg.CaliperPath, stdout); err != nil {
-			ln.Close()
+			stopServing()
+			<-served
 			return err
 		}
 	}
+	starter.Ready(srv)
 	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("ui", base+"/ui/"), slog.String("caliper_path", cfg.CaliperPath),
 		slog.String("validation", mode.String()), slog.String("store", t.String()), slog.Bool("edx", edxT != nil), slog.Uint64("schema_version", uint64(st.Version)))
-	err = srv.Serve(ctx, ln)
+	err = <-served
 	log.Info("stopped")
 	return err
+}
+
+// openStoreWaiting opens the store; a PostgreSQL that cannot be reached yet
+// is retried with backoff for up to --db-wait, each attempt logged and shown
+// by /readyz. A schema problem or an embedded store fails at once.
+func (c *config) openStoreWaiting(ctx context.Context, t target, starter *web.Starter, log *slog.Logger) (store.Backend, store.SchemaStatus, error) {
+	deadline := time.Now().Add(c.DBWait)
+	delay := 250 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		db, st, err := c.openStore(ctx, c.Migrate, logNote(ctx, log))
+		if err == nil {
+			return db, st, nil
+		}
+		if t.path != "" || st.Latest != 0 || time.Now().Add(delay).After(deadline) || ctx.Err() != nil {
+			return nil, st, err
+		}
+		log.Warn("waiting for the database", slog.Int("attempt", attempt), slog.Duration("retry_in", delay),
+			slog.Duration("db_wait", c.DBWait), slog.Any("err", err))
+		starter.Waiting("waiting for the database (attempt " + strconv.Itoa(attempt) + "): " + err.Error())
+		select {
+		case <-ctx.Done():
+			return nil, st, ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 5*time.Second)
+	}
 }
 
 // firstStartKey gives a new embedded store a development key, so that a
