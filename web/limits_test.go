@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -250,4 +251,75 @@ func TestShutdownDeadline(t *testing.T) {
 	if got := b.counts(t); got != [3]int{} {
 		t.Errorf("stored %v of the cut upload, want nothing", got)
 	}
+}
+
+// TestShutdownCutsStuckExport: an export whose client stopped reading is cut
+// at the shutdown deadline, and Serve returns cleanly.
+func TestShutdownCutsStuckExport(t *testing.T) {
+	b := setupMax(t, "sqlite", 5<<20)
+	g := synth.New(synth.DefaultPopulation, 5)
+	for i := 0; i < 12; i++ {
+		if res := b.post(t, b.token, "application/json", g.Envelope(1000)); res.StatusCode != http.StatusOK {
+			t.Fatalf("seed envelope %d: status %d", i, res.StatusCode)
+		}
+	}
+	read := b.readToken(t)
+	var logs syncBuffer
+	srv := web.NewServer(web.Config{CaliperPath: "/caliper", MaxBody: 5 << 20,
+		Limits: web.Limits{ShutdownTimeout: 500 * time.Millisecond}},
+		slog.New(slog.NewTextHandler(&logs, nil)), b.deps())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+
+	// A client with a tiny receive window that reads nothing.
+	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+		return c.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+	}}
+	stuck, err := d.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stuck.Close()
+	fmt.Fprintf(stuck, "GET /api/v1/export HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n", read)
+	time.Sleep(500 * time.Millisecond) // the export fills the socket buffers and blocks
+
+	start := time.Now()
+	stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+		if took := time.Since(start); took > 2*time.Second {
+			t.Errorf("stopped after %v, want about the 500ms deadline", took)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve did not return within 10s of the stop: the stuck export was not cut")
+	}
+	if !strings.Contains(logs.String(), "shutdown deadline passed") || !strings.Contains(logs.String(), "GET /api/v1/export") {
+		t.Errorf("the log does not say the export was cut:\n%s", logs.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
