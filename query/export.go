@@ -6,7 +6,6 @@ import (
 	"encoding/csv"
 	"io"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/lrs-dev/lrs/store"
@@ -65,7 +64,7 @@ func (s *Service) Export(ctx context.Context, w io.Writer, format string, f stor
 			row[6], row[7], row[8], row[9] = ev.GroupID, ev.SessionID, ev.EdAppID, ev.Profile
 			row[10] = ev.EventTime.UTC().Format(time.RFC3339Nano)
 			row[11] = ev.StoredAt.UTC().Format(time.RFC3339Nano)
-			row[12] = strconv.FormatInt(ev.EnvelopeID, 10)
+			row[12] = ev.EnvelopeID
 			row[13] = string(ev.Data)
 			return cw.Write(row)
 		}

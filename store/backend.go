@@ -27,7 +27,7 @@ type Backend interface {
 	ListEvents(ctx context.Context, f EventFilter, after *Position, ascending bool, limit int) ([]StoredEvent, error)
 	ExportEvents(ctx context.Context, f EventFilter, dataOnly bool, fn func(*StoredEvent) error) error
 	EventByID(ctx context.Context, tenantID int64, id uuid.UUID) (StoredEvent, error)
-	EnvelopeByID(ctx context.Context, tenantID, id int64) (json.RawMessage, error)
+	EnvelopeByID(ctx context.Context, tenantID int64, id string) (json.RawMessage, error)
 	EntityByID(ctx context.Context, tenantID int64, id string) (json.RawMessage, error)
 	Stats(ctx context.Context, f EventFilter, by []string, limit int) ([]StatRow, error)
 	TableCounts(ctx context.Context) (TableCounts, error)

@@ -20,6 +20,7 @@ type Postgres struct {
 	pool   *pgxpool.Pool
 	health *writeHealth
 	schema schemaCache
+	ids    envelopeIDs
 }
 
 // OpenPostgres connects to the database at url (a postgres:// URL). It does
@@ -38,7 +39,26 @@ func OpenPostgres(ctx context.Context, url string) (*Postgres, error) {
 
 // NewPostgres wraps an existing pool.
 func NewPostgres(pool *pgxpool.Pool) *Postgres {
-	return &Postgres{pool: pool, health: newWriteHealth()}
+	s := &Postgres{pool: pool, health: newWriteHealth()}
+	s.ids.load = s.loadEnvelopeKey
+	return s
+}
+
+// loadEnvelopeKey returns the database's envelope id key, storing candidate
+// as the key if there is none yet (several servers may race: one wins).
+func (s *Postgres) loadEnvelopeKey(ctx context.Context, candidate []byte) ([]byte, error) {
+	var key []byte
+	err := s.pool.QueryRow(ctx, `
+WITH ins AS (
+    INSERT INTO settings (name, value) VALUES ($1, $2)
+    ON CONFLICT (name) DO NOTHING
+    RETURNING value
+)
+SELECT value FROM ins
+UNION ALL
+SELECT value FROM settings WHERE name = $1
+LIMIT 1`, envelopeKeyName, candidate).Scan(&key)
+	return key, translate(err)
 }
 
 // Pool returns the underlying connection pool.
@@ -175,15 +195,25 @@ WHERE excluded.type IS NOT NULL`
 // entities, or nothing. Events already stored with identical content are
 // counted as duplicates; with different content the result is a *ConflictError.
 func (s *Postgres) SaveEnvelope(ctx context.Context, env *Envelope) (SaveResult, error) {
-	var res SaveResult
-	err := s.withTx(ctx, func(tx pgx.Tx) error {
+	envID, err := s.ids.encoder(ctx, env.TenantID)
+	if err != nil {
+		err = translate(err)
+		s.health.observe(err)
+		return SaveResult{}, err
+	}
+	var (
+		res   SaveResult
+		rowID int64
+	)
+	err = s.withTx(ctx, func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, insertEnvelopeSQL,
 			env.TenantID, env.Sensor, env.SendTime, env.DataVersion, env.APIKeyID, env.ItemCount, env.Skeleton,
-		).Scan(&res.EnvelopeID); err != nil {
+		).Scan(&rowID); err != nil {
 			return fmt.Errorf("insert envelope: %w", err)
 		}
+		res.EnvelopeID = envID(rowID)
 		if len(env.Events) > 0 {
-			stored, err := insertEvents(ctx, tx, env.TenantID, res.EnvelopeID, env.Events)
+			stored, err := insertEvents(ctx, tx, env.TenantID, rowID, env.Events)
 			if err != nil {
 				return err
 			}
@@ -202,7 +232,7 @@ func (s *Postgres) SaveEnvelope(ctx context.Context, env *Envelope) (SaveResult,
 			for i, e := range env.Entities {
 				ids[i], types[i], data[i] = e.ID, e.Type, e.Data
 			}
-			if _, err := tx.Exec(ctx, upsertEntitiesSQL, env.TenantID, res.EnvelopeID, ids, types, data); err != nil {
+			if _, err := tx.Exec(ctx, upsertEntitiesSQL, env.TenantID, rowID, ids, types, data); err != nil {
 				return fmt.Errorf("upsert entities: %w", err)
 			}
 			res.Entities = len(env.Entities)

@@ -44,7 +44,7 @@ type Position struct {
 type StoredEvent struct {
 	Event
 	Position
-	EnvelopeID int64
+	EnvelopeID string // the opaque id GET /api/v1/envelopes/{id} takes
 	StoredAt   time.Time
 }
 
@@ -69,12 +69,16 @@ const eventColumns = `
 // scanEvent reads a row of eventColumns. data is scanned as bytes: into a
 // json.RawMessage pgx would re-validate the JSON PostgreSQL just produced,
 // which doubled the cost of an export.
-func scanEvent(row pgx.Row, ev *StoredEvent) error {
-	var tx string
-	if err := row.Scan(&tx, &ev.Seq, &ev.ID, &ev.EnvelopeID, &ev.Type, &ev.Action, &ev.ActorID, &ev.ObjectID,
+func scanEvent(row pgx.Row, ev *StoredEvent, envelopeID func(int64) string) error {
+	var (
+		tx  string
+		env int64
+	)
+	if err := row.Scan(&tx, &ev.Seq, &ev.ID, &env, &ev.Type, &ev.Action, &ev.ActorID, &ev.ObjectID,
 		&ev.ObjectType, &ev.GroupID, &ev.SessionID, &ev.EdAppID, &ev.Profile, &ev.EventTime, &ev.StoredAt, &ev.Data); err != nil {
 		return translate(err)
 	}
+	ev.EnvelopeID = envelopeID(env)
 	var err error
 	ev.Tx, err = strconv.ParseUint(tx, 10, 64)
 	return err
@@ -182,6 +186,10 @@ func (s *Postgres) ListEvents(ctx context.Context, f EventFilter, after *Positio
 	if after != nil {
 		c.add("(e.tx, e.seq) " + cmp + " (" + c.arg(strconv.FormatUint(after.Tx, 10)) + "::text::xid8, " + c.arg(after.Seq) + ")")
 	}
+	envID, err := s.ids.encoder(ctx, f.TenantID)
+	if err != nil {
+		return nil, translate(err)
+	}
 	sql := "SELECT" + eventColumns + "\nFROM events e\nWHERE " + c.sql() + "\nORDER BY " + order + "\nLIMIT " + c.arg(limit)
 	rows, err := s.pool.Query(ctx, sql, c.args...)
 	if err != nil {
@@ -191,7 +199,7 @@ func (s *Postgres) ListEvents(ctx context.Context, f EventFilter, after *Positio
 	events := make([]StoredEvent, 0, limit)
 	for rows.Next() {
 		var ev StoredEvent
-		if err := scanEvent(rows, &ev); err != nil {
+		if err := scanEvent(rows, &ev, envID); err != nil {
 			return nil, translate(fmt.Errorf("list events: %w", err))
 		}
 		events = append(events, ev)
@@ -216,12 +224,16 @@ func (s *Postgres) ExportEvents(ctx context.Context, f EventFilter, dataOnly boo
 	if dataOnly {
 		cols = " e.data"
 	}
+	envID, err := s.ids.encoder(ctx, f.TenantID)
+	if err != nil {
+		return translate(err)
+	}
 	rows, err := s.pool.Query(ctx, "SELECT"+cols+"\nFROM events e\nWHERE "+c.sql(), c.args...)
 	if err != nil {
 		return translate(fmt.Errorf("export events: %w", err))
 	}
 	defer rows.Close()
-	scan := func(ev *StoredEvent) error { return scanEvent(rows, ev) }
+	scan := func(ev *StoredEvent) error { return scanEvent(rows, ev, envID) }
 	if dataOnly {
 		scan = func(ev *StoredEvent) error { return rows.Scan(&ev.Data) }
 	}
@@ -252,8 +264,12 @@ func eachEvent(rows interface {
 
 // EventByID returns one of the tenant's events, or ErrNotFound.
 func (s *Postgres) EventByID(ctx context.Context, tenantID int64, id uuid.UUID) (StoredEvent, error) {
+	envID, err := s.ids.encoder(ctx, tenantID)
+	if err != nil {
+		return StoredEvent{}, translate(err)
+	}
 	var ev StoredEvent
-	err := scanEvent(s.pool.QueryRow(ctx, "SELECT"+eventColumns+"\nFROM events e\nWHERE e.tenant_id = $1 AND e.id = $2", tenantID, id), &ev)
+	err = scanEvent(s.pool.QueryRow(ctx, "SELECT"+eventColumns+"\nFROM events e\nWHERE e.tenant_id = $1 AND e.id = $2", tenantID, id), &ev, envID)
 	if err != nil {
 		return StoredEvent{}, translate(fmt.Errorf("event %s: %w", id, err))
 	}
@@ -272,9 +288,13 @@ func (s *Postgres) EntityByID(ctx context.Context, tenantID int64, id string) (j
 
 // EnvelopeByID rebuilds one of the tenant's envelopes as it was received,
 // or returns ErrNotFound.
-func (s *Postgres) EnvelopeByID(ctx context.Context, tenantID, id int64) (json.RawMessage, error) {
+func (s *Postgres) EnvelopeByID(ctx context.Context, tenantID int64, publicID string) (json.RawMessage, error) {
+	id, err := s.ids.decode(ctx, tenantID, publicID)
+	if err != nil {
+		return nil, fmt.Errorf("envelope %s: %w", publicID, translate(err))
+	}
 	var skel []byte
-	err := s.pool.QueryRow(ctx, `SELECT skeleton FROM envelopes WHERE tenant_id = $1 AND id = $2 AND skeleton IS NOT NULL`,
+	err = s.pool.QueryRow(ctx, `SELECT skeleton FROM envelopes WHERE tenant_id = $1 AND id = $2 AND skeleton IS NOT NULL`,
 		tenantID, id).Scan(&skel)
 	if err != nil {
 		return nil, fmt.Errorf("envelope %d: %w", id, translate(err))

@@ -53,6 +53,7 @@ type SQLite struct {
 	w      *sql.DB
 	r      *sql.DB
 	health *writeHealth
+	ids    envelopeIDs
 }
 
 // sqlitePath reads a sqlite: URL or a plain file path.
@@ -100,6 +101,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	}
 	r.SetMaxOpenConns(4)
 	s := &SQLite{path: path, w: w, r: r, health: newWriteHealth()}
+	s.ids.load = s.loadEnvelopeKey
 	if err := s.Optimize(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -212,10 +214,17 @@ const sqliteBatch = 1000
 
 // SaveEnvelope stores env atomically, as Postgres.SaveEnvelope does.
 func (s *SQLite) SaveEnvelope(ctx context.Context, env *Envelope) (SaveResult, error) {
+	// The key is read before the transaction: both need the one writer.
+	envID, err := s.ids.encoder(ctx, env.TenantID)
+	if err != nil {
+		err = translateSQLite(err)
+		s.health.observe(err)
+		return SaveResult{}, err
+	}
 	var res SaveResult
-	err := s.withTx(ctx, func(tx *sql.Tx) error {
+	err = s.withTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		res, err = s.saveEnvelope(ctx, tx, env)
+		res, err = s.saveEnvelope(ctx, tx, env, envID)
 		return err
 	})
 	if err != nil {
@@ -224,8 +233,11 @@ func (s *SQLite) SaveEnvelope(ctx context.Context, env *Envelope) (SaveResult, e
 	return res, nil
 }
 
-func (s *SQLite) saveEnvelope(ctx context.Context, tx *sql.Tx, env *Envelope) (SaveResult, error) {
-	var res SaveResult
+func (s *SQLite) saveEnvelope(ctx context.Context, tx *sql.Tx, env *Envelope, envID func(int64) string) (SaveResult, error) {
+	var (
+		res   SaveResult
+		rowID int64
+	)
 	now := micros(time.Now())
 	var keyID any
 	if env.APIKeyID != 0 {
@@ -235,9 +247,10 @@ func (s *SQLite) saveEnvelope(ctx context.Context, tx *sql.Tx, env *Envelope) (S
 INSERT INTO envelopes (tenant_id, sensor, send_time, data_version, received_at, api_key_id, item_count, skeleton)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 RETURNING id`, env.TenantID, env.Sensor, micros(env.SendTime), env.DataVersion, now, keyID, env.ItemCount,
-		nullBytes(env.Skeleton)).Scan(&res.EnvelopeID); err != nil {
+		nullBytes(env.Skeleton)).Scan(&rowID); err != nil {
 		return res, fmt.Errorf("insert envelope: %w", err)
 	}
+	res.EnvelopeID = envID(rowID)
 
 	stored := make(map[uuid.UUID]bool, len(env.Events))
 	for start := 0; start < len(env.Events); start += sqliteBatch {
@@ -252,7 +265,7 @@ RETURNING id`, env.TenantID, env.Sensor, micros(env.SendTime), env.DataVersion, 
 			}
 			sb.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 			id := e.ID
-			args = append(args, env.TenantID, res.EnvelopeID, id[:], e.Type, e.Action, nullString(e.ActorID),
+			args = append(args, env.TenantID, rowID, id[:], e.Type, e.Action, nullString(e.ActorID),
 				nullString(e.ObjectID), nullString(e.ObjectType), nullString(e.GroupID), nullString(e.SessionID),
 				nullString(e.EdAppID), nullString(e.Profile), micros(e.EventTime), now, string(e.Data))
 		}
@@ -291,7 +304,7 @@ RETURNING id`, env.TenantID, env.Sensor, micros(env.SendTime), env.DataVersion, 
 				sb.WriteString(", ")
 			}
 			sb.WriteString("(?, ?, ?, ?, ?, ?, ?)")
-			args = append(args, env.TenantID, res.EnvelopeID, e.ID, nullString(e.Type), now, now, string(e.Data))
+			args = append(args, env.TenantID, rowID, e.ID, nullString(e.Type), now, now, string(e.Data))
 		}
 		sb.WriteString(` ON CONFLICT (tenant_id, id) DO UPDATE SET
     type = excluded.type,
@@ -470,13 +483,14 @@ const sqliteEventColumns = `
     coalesce(e.group_id, ''), coalesce(e.session_id, ''), coalesce(e.edapp_id, ''),
     coalesce(e.profile, ''), e.event_time, e.stored_at, e.data`
 
-func scanSQLiteEvent(scan func(...any) error, ev *StoredEvent) error {
+func scanSQLiteEvent(scan func(...any) error, ev *StoredEvent, envelopeID func(int64) string) error {
 	var (
 		id             []byte
+		env            int64
 		evTime, stored int64
 		data           []byte
 	)
-	if err := scan(&ev.Seq, &id, &ev.EnvelopeID, &ev.Type, &ev.Action, &ev.ActorID, &ev.ObjectID, &ev.ObjectType,
+	if err := scan(&ev.Seq, &id, &env, &ev.Type, &ev.Action, &ev.ActorID, &ev.ObjectID, &ev.ObjectType,
 		&ev.GroupID, &ev.SessionID, &ev.EdAppID, &ev.Profile, &evTime, &stored, &data); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
@@ -485,6 +499,7 @@ func scanSQLiteEvent(scan func(...any) error, ev *StoredEvent) error {
 	}
 	ev.Tx = 0
 	ev.ID = uuid.UUID(id)
+	ev.EnvelopeID = envelopeID(env)
 	ev.EventTime, ev.StoredAt = fromMicros(evTime), fromMicros(stored)
 	ev.Data = data
 	return nil
@@ -501,6 +516,10 @@ func (s *SQLite) ListEvents(ctx context.Context, f EventFilter, after *Position,
 	if after != nil {
 		c.add("e.seq " + cmp + " " + c.arg(after.Seq))
 	}
+	envID, err := s.ids.encoder(ctx, f.TenantID)
+	if err != nil {
+		return nil, translateSQLite(err)
+	}
 	q := "SELECT" + sqliteEventColumns + "\nFROM events e\nWHERE " + c.sql() + "\nORDER BY " + order + "\nLIMIT " + c.arg(limit)
 	rows, err := s.r.QueryContext(ctx, q, c.args...)
 	if err != nil {
@@ -510,7 +529,7 @@ func (s *SQLite) ListEvents(ctx context.Context, f EventFilter, after *Position,
 	events := make([]StoredEvent, 0, limit)
 	for rows.Next() {
 		var ev StoredEvent
-		if err := scanSQLiteEvent(rows.Scan, &ev); err != nil {
+		if err := scanSQLiteEvent(rows.Scan, &ev, envID); err != nil {
 			return nil, translateSQLite(fmt.Errorf("list events: %w", err))
 		}
 		events = append(events, ev)
@@ -526,12 +545,16 @@ func (s *SQLite) ExportEvents(ctx context.Context, f EventFilter, dataOnly bool,
 	if dataOnly {
 		cols = " e.data"
 	}
+	envID, err := s.ids.encoder(ctx, f.TenantID)
+	if err != nil {
+		return translateSQLite(err)
+	}
 	rows, err := s.r.QueryContext(ctx, "SELECT"+cols+"\nFROM events e\nWHERE "+c.sql()+"\nORDER BY e.seq", c.args...)
 	if err != nil {
 		return translateSQLite(fmt.Errorf("export events: %w", err))
 	}
 	defer rows.Close()
-	scan := func(ev *StoredEvent) error { return scanSQLiteEvent(rows.Scan, ev) }
+	scan := func(ev *StoredEvent) error { return scanSQLiteEvent(rows.Scan, ev, envID) }
 	if dataOnly {
 		scan = func(ev *StoredEvent) error { return rows.Scan(&ev.Data) }
 	}
@@ -540,9 +563,13 @@ func (s *SQLite) ExportEvents(ctx context.Context, f EventFilter, dataOnly bool,
 
 // EventByID returns one of the tenant's events, or ErrNotFound.
 func (s *SQLite) EventByID(ctx context.Context, tenantID int64, id uuid.UUID) (StoredEvent, error) {
+	envID, err := s.ids.encoder(ctx, tenantID)
+	if err != nil {
+		return StoredEvent{}, translateSQLite(err)
+	}
 	var ev StoredEvent
 	row := s.r.QueryRowContext(ctx, "SELECT"+sqliteEventColumns+"\nFROM events e\nWHERE e.tenant_id = ? AND e.id = ?", tenantID, id[:])
-	if err := scanSQLiteEvent(row.Scan, &ev); err != nil {
+	if err := scanSQLiteEvent(row.Scan, &ev, envID); err != nil {
 		return StoredEvent{}, translateSQLite(fmt.Errorf("event %s: %w", id, err))
 	}
 	return ev, nil
@@ -559,9 +586,13 @@ func (s *SQLite) EntityByID(ctx context.Context, tenantID int64, id string) (jso
 }
 
 // EnvelopeByID rebuilds an envelope as it was received, or returns ErrNotFound.
-func (s *SQLite) EnvelopeByID(ctx context.Context, tenantID, id int64) (json.RawMessage, error) {
+func (s *SQLite) EnvelopeByID(ctx context.Context, tenantID int64, publicID string) (json.RawMessage, error) {
+	id, err := s.ids.decode(ctx, tenantID, publicID)
+	if err != nil {
+		return nil, fmt.Errorf("envelope %s: %w", publicID, translateSQLite(err))
+	}
 	var skel []byte
-	err := s.r.QueryRowContext(ctx, `SELECT skeleton FROM envelopes WHERE tenant_id = ? AND id = ? AND skeleton IS NOT NULL`,
+	err = s.r.QueryRowContext(ctx, `SELECT skeleton FROM envelopes WHERE tenant_id = ? AND id = ? AND skeleton IS NOT NULL`,
 		tenantID, id).Scan(&skel)
 	if err != nil {
 		return nil, translateSQLite(fmt.Errorf("envelope %d: %w", id, err))
@@ -611,6 +642,19 @@ func (s *SQLite) Stats(ctx context.Context, f EventFilter, by []string, limit in
 	defer rows.Close()
 	out, err := scanStats(rows, len(by))
 	return out, translateSQLite(err)
+}
+
+// loadEnvelopeKey returns the database's envelope id key, storing candidate
+// as the key if there is none yet. It uses the writer, so it must not run
+// inside a write transaction.
+func (s *SQLite) loadEnvelopeKey(ctx context.Context, candidate []byte) ([]byte, error) {
+	if _, err := s.w.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`,
+		envelopeKeyName, candidate); err != nil {
+		return nil, translateSQLite(err)
+	}
+	var key []byte
+	err := s.w.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = ?`, envelopeKeyName).Scan(&key)
+	return key, translateSQLite(err)
 }
 
 // FileSize is the size of the database file and its write-ahead log.

@@ -106,8 +106,8 @@ type Entity struct {
 
 // SaveResult says what storing an envelope did.
 type SaveResult struct {
-	EnvelopeID   int64 `json:"envelopeId"`
-	EventsStored int   `json:"eventsStored"`
-	Duplicates   int   `json:"duplicates"`
-	Entities     int   `json:"entities"`
+	EnvelopeID   string `json:"envelopeId"` // opaque (see envelopeIDs)
+	EventsStored int    `json:"eventsStored"`
+	Duplicates   int    `json:"duplicates"`
+	Entities     int    `json:"entities"`
 }

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -29,7 +28,7 @@ type Querier interface {
 // Lookups fetch single records by id.
 type Lookups interface {
 	EventByID(ctx context.Context, tenantID int64, id uuid.UUID) (store.StoredEvent, error)
-	EnvelopeByID(ctx context.Context, tenantID, id int64) (json.RawMessage, error)
+	EnvelopeByID(ctx context.Context, tenantID int64, id string) (json.RawMessage, error)
 	EntityByID(ctx context.Context, tenantID int64, id string) (json.RawMessage, error)
 }
 
@@ -68,11 +67,10 @@ func (s *Server) getEnvelope(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	id, err := strconv.ParseInt(raw, 10, 64)
-	if err != nil || id < 1 {
-		return paramProblem("id", "must be an envelope id (a positive integer, as in the ingest summary)")
+	if !store.IsEnvelopeID(raw) {
+		return paramProblem("id", "must be an envelope id (the envelopeId of the ingest summary)")
 	}
-	env, err := s.lookups.EnvelopeByID(c.Request().Context(), keyFrom(c).TenantID, id)
+	env, err := s.lookups.EnvelopeByID(c.Request().Context(), keyFrom(c).TenantID, raw)
 	if err != nil {
 		return err
 	}

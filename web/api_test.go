@@ -287,7 +287,7 @@ func TestSingleRecords(t *testing.T) {
 		if sum.Duplicates != 1 {
 			t.Fatalf("summary %+v", sum)
 		}
-		got, raw := rb.get(t, rb.readToken, fmt.Sprintf("/api/v1/envelopes/%d", sum.EnvelopeID))
+		got, raw := rb.get(t, rb.readToken, "/api/v1/envelopes/"+sum.EnvelopeID)
 		if got.StatusCode != 200 || !reflect.DeepEqual(decodeJSON(t, raw), decodeJSON(t, body)) {
 			t.Errorf("envelope: %d\n got %s\nwant %s", got.StatusCode, raw, body)
 		}

@@ -299,7 +299,7 @@ func TestPreferReturnRepresentation(t *testing.T) {
 		if err := json.NewDecoder(res.Body).Decode(&sum); err != nil {
 			t.Fatal(err)
 		}
-		if sum.EventsStored != 2 || sum.Duplicates != 1 || sum.Entities != 2 || sum.EnvelopeID == 0 {
+		if sum.EventsStored != 2 || sum.Duplicates != 1 || sum.Entities != 2 || sum.EnvelopeID == "" {
 			t.Errorf("summary %+v", sum)
 		}
 		res = b.post(t, b.token, "application/json", body, "Prefer", "return=representation")

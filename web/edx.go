@@ -21,9 +21,9 @@ type EdxTransformer interface {
 
 // edxResponse is the summary POST /edx answers with.
 type edxResponse struct {
-	Stored     int   `json:"stored"`
-	Duplicates int   `json:"duplicates"`
-	EnvelopeID int64 `json:"envelopeId,omitempty"`
+	Stored     int    `json:"stored"`
+	Duplicates int    `json:"duplicates"`
+	EnvelopeID string `json:"envelopeId,omitempty"`
 	*edx.Summary
 }
 

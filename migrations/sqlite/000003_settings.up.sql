@@ -1,0 +1,6 @@
+-- Values a database keeps for itself, such as the key that makes envelope
+-- ids opaque (created by lrs on first use).
+CREATE TABLE settings (
+    name  TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+);
