@@ -36,7 +36,7 @@ var DefaultLimits = Limits{
 	MaxInflightBytes:  64 << 20,
 	AdmitWait:         2 * time.Second,
 	MaxConns:          4096,
-	MaxConnsPerIP:     512,
+	MaxConnsPerIP:     1024,
 	ReadHeaderTimeout: 10 * time.Second,
 	ReadTimeout:       60 * time.Second,
 	IdleTimeout:       90 * time.Second,

@@ -68,6 +68,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Limits:          cfg.Limits.web(),
 	}, log, web.Deps{Ingest: svc, Keys: db, Health: db, Query: query.NewService(db), Lookups: db, Edx: edxDep})
 
+	starter.Ready(srv) // before the banner: its curl line must work at once
 	base := baseURL(ln.Addr())
 	if t.path != "" {
 		if err := firstStartKey(ctx, db, base, cfg.CaliperPath, stdout); err != nil {
@@ -76,7 +77,6 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			return err
 		}
 	}
-	starter.Ready(srv)
 	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("ui", base+"/ui/"), slog.String("caliper_path", cfg.CaliperPath),
 		slog.String("validation", mode.String()), slog.String("store", t.String()), slog.Bool("edx", edxT != nil), slog.Uint64("schema_version", uint64(st.Version)))
 	err = <-served

@@ -53,7 +53,10 @@ func (e *Error) Error() string {
 			fmt.Fprintf(&b, "and %d more", len(e.Problems)-3)
 			break
 		}
-		fmt.Fprintf(&b, "%s: %s", p.Path, p.Message)
+		if p.Path != "" {
+			fmt.Fprintf(&b, "%s: ", p.Path)
+		}
+		b.WriteString(p.Message)
 	}
 	return b.String()
 }
