@@ -130,6 +130,21 @@ func binDir() (string, error) {
 	return filepath.Dir(matches[len(matches)-1]), nil
 }
 
+// restart restarts the cluster startLocal started; nil for other servers.
+var restart func() error
+
+// Restart restarts the test server (a fast shutdown: every connection is
+// cut, in-flight transactions roll back). It skips t on a server the package did not start itself.
+func Restart(t testing.TB) {
+	t.Helper()
+	if restart == nil {
+		t.Skip("pgtest: can restart only the throwaway cluster it starts from local binaries")
+	}
+	if err := restart(); err != nil {
+		t.Fatalf("pgtest: restart: %v", err)
+	}
+}
+
 // startLocal runs initdb and starts a cluster on a free loopback port, tuned
 // for throwaway use (no fsync). PostgreSQL refuses to run as root, so as root
 // it runs as the postgres user.
@@ -180,6 +195,12 @@ func startLocal() (*url.URL, func(), error) {
 	stop := func() {
 		_ = run("pg_ctl", "stop", "-m", "immediate", "-D", data)
 		os.RemoveAll(dir)
+	}
+	restart = func() error {
+		// Fast: every connection is cut and in-flight transactions roll back, but
+		// commits are kept (the cluster runs with synchronous_commit off, so an
+		// immediate stop could lose acknowledged commits: a test artefact).
+		return run("pg_ctl", "restart", "-m", "fast", "-w", "-t", "60", "-D", data, "-l", filepath.Join(dir, "log"))
 	}
 	u, _ := url.Parse(fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port))
 	return u, stop, nil
