@@ -6,7 +6,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -117,15 +116,7 @@ func setupReadOn(t *testing.T, kind string) *readBundle {
 
 func (rb *readBundle) get(t *testing.T, token, pathAndQuery string) (*http.Response, []byte) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, rb.srv.URL+pathAndQuery, nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	return res, body
+	return rb.getResponse(t, token, pathAndQuery)
 }
 
 type pageBody struct {

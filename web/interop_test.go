@@ -19,6 +19,13 @@ import (
 // get fetches path with token and returns the status and body.
 func (b *bundle) get(t *testing.T, token, path string) (int, []byte) {
 	t.Helper()
+	res, body := b.getResponse(t, token, path)
+	return res.StatusCode, body
+}
+
+// getResponse fetches path with token; the body is read and closed.
+func (b *bundle) getResponse(t *testing.T, token, path string) (*http.Response, []byte) {
+	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, b.srv.URL+path, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -30,7 +37,7 @@ func (b *bundle) get(t *testing.T, token, path string) (int, []byte) {
 	}
 	defer res.Body.Close()
 	body, _ := io.ReadAll(res.Body)
-	return res.StatusCode, body
+	return res, body
 }
 
 func (b *bundle) readToken(t *testing.T) string {

@@ -210,20 +210,48 @@ func TestHostileBodiesMemory(t *testing.T) {
 	}
 }
 
-// TestShutdownDeadline: a stop with an upload stuck in flight returns within
-// the deadline, without error, having stored nothing of the cut request.
-func TestShutdownDeadline(t *testing.T) {
-	b := setupOn(t, "sqlite")
-	srv := web.NewServer(web.Config{CaliperPath: "/caliper", MaxBody: 1 << 20,
+// serveWithDeadline runs a server over b's store with a 500 ms shutdown
+// deadline, logging to logw; stop asks it to stop, done gets Serve's result.
+func serveWithDeadline(t *testing.T, b *bundle, logw io.Writer) (net.Listener, context.CancelFunc, chan error) {
+	t.Helper()
+	srv := web.NewServer(web.Config{CaliperPath: "/caliper", MaxBody: 5 << 20,
 		Limits: web.Limits{ShutdownTimeout: 500 * time.Millisecond}},
-		slog.New(slog.NewTextHandler(io.Discard, nil)), b.deps())
+		slog.New(slog.NewTextHandler(logw, nil)), b.deps())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, stop := context.WithCancel(context.Background())
+	t.Cleanup(stop)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln) }()
+	return ln, stop, done
+}
+
+// stopWithinDeadline stops the server and wants Serve to return nil at about
+// the 500 ms deadline.
+func stopWithinDeadline(t *testing.T, stop context.CancelFunc, done chan error) {
+	t.Helper()
+	start := time.Now()
+	stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Serve: %v, want nil after cutting what was in flight", err)
+		}
+		if took := time.Since(start); took > 2*time.Second {
+			t.Errorf("stopped after %v, want about the 500ms deadline", took)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve did not return within 10s of the stop: the request in flight was not cut")
+	}
+}
+
+// TestShutdownDeadline: a stop with an upload stuck in flight returns within
+// the deadline, without error, having stored nothing of the cut request.
+func TestShutdownDeadline(t *testing.T) {
+	b := setupOn(t, "sqlite")
+	ln, stop, done := serveWithDeadline(t, b, io.Discard)
 
 	slow, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
@@ -235,19 +263,7 @@ func TestShutdownDeadline(t *testing.T) {
 		b.token, len(body), body[:len(body)-5])
 	time.Sleep(200 * time.Millisecond)
 
-	start := time.Now()
-	stop()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("Serve: %v, want nil after cutting the upload", err)
-		}
-		if took := time.Since(start); took > 2*time.Second {
-			t.Errorf("stopped after %v, want about the 500ms deadline", took)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Serve did not return within 5s of the stop")
-	}
+	stopWithinDeadline(t, stop, done)
 	if got := b.counts(t); got != [3]int{} {
 		t.Errorf("stored %v of the cut upload, want nothing", got)
 	}
@@ -265,16 +281,7 @@ func TestShutdownCutsStuckExport(t *testing.T) {
 	}
 	read := b.readToken(t)
 	var logs syncBuffer
-	srv := web.NewServer(web.Config{CaliperPath: "/caliper", MaxBody: 5 << 20,
-		Limits: web.Limits{ShutdownTimeout: 500 * time.Millisecond}},
-		slog.New(slog.NewTextHandler(&logs, nil)), b.deps())
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
+	ln, stop, done := serveWithDeadline(t, b, &logs)
 
 	// A client with a tiny receive window that reads nothing.
 	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
@@ -288,19 +295,7 @@ func TestShutdownCutsStuckExport(t *testing.T) {
 	fmt.Fprintf(stuck, "GET /api/v1/export HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n", read)
 	time.Sleep(500 * time.Millisecond) // the export fills the socket buffers and blocks
 
-	start := time.Now()
-	stop()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-		if took := time.Since(start); took > 2*time.Second {
-			t.Errorf("stopped after %v, want about the 500ms deadline", took)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Serve did not return within 10s of the stop: the stuck export was not cut")
-	}
+	stopWithinDeadline(t, stop, done)
 	if !strings.Contains(logs.String(), "shutdown deadline passed") || !strings.Contains(logs.String(), "GET /api/v1/export") {
 		t.Errorf("the log does not say the export was cut:\n%s", logs.String())
 	}

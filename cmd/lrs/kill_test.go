@@ -163,4 +163,3 @@ func waitReady(t *testing.T, base string) {
 	}
 	t.Fatalf("%s not ready within 20s", base)
 }
-
