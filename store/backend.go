@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"strings"
 
 	"github.com/google/uuid"
@@ -55,15 +54,4 @@ func Open(ctx context.Context, url string) (Backend, error) {
 		return OpenPostgres(ctx, url)
 	}
 	return OpenSQLite(ctx, sqlitePath(url))
-}
-
-// TableCounts returns how many envelopes, events and entities are stored (all tenants).
-func (s *Postgres) TableCounts(ctx context.Context) (TableCounts, error) {
-	var c TableCounts
-	err := s.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM envelopes), (SELECT count(*) FROM events), (SELECT count(*) FROM entities)`).
-		Scan(&c.Envelopes, &c.Events, &c.Entities)
-	if err != nil {
-		return c, translate(fmt.Errorf("table counts: %w", err))
-	}
-	return c, nil
 }

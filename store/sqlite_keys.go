@@ -1,0 +1,114 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// EnsureTenant returns the id of the tenant called name, creating it if need be.
+func (s *SQLite) EnsureTenant(ctx context.Context, name string) (int64, error) {
+	var id int64
+	err := s.w.QueryRowContext(ctx, `
+INSERT INTO tenants (name, created_at) VALUES (?, ?)
+ON CONFLICT (name) DO UPDATE SET name = excluded.name
+RETURNING id`, name, micros(time.Now())).Scan(&id)
+	if err != nil {
+		return 0, translateSQLite(fmt.Errorf("ensure tenant: %w", err))
+	}
+	return id, nil
+}
+
+// CreateKey creates an API key for tenant, creating the tenant on first use.
+func (s *SQLite) CreateKey(ctx context.Context, tenant, label string, scopes []string) (Key, string, error) {
+	token, err := NewToken()
+	if err != nil {
+		return Key{}, "", err
+	}
+	k := Key{Tenant: tenant, Label: label, Scopes: scopes}
+	now := time.Now()
+	err = s.withTx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `
+INSERT INTO tenants (name, created_at) VALUES (?, ?)
+ON CONFLICT (name) DO UPDATE SET name = excluded.name
+RETURNING id`, tenant, micros(now)).Scan(&k.TenantID); err != nil {
+			return fmt.Errorf("ensure tenant: %w", err)
+		}
+		return tx.QueryRowContext(ctx, `
+INSERT INTO api_keys (tenant_id, label, scopes, token_hash, created_at) VALUES (?, ?, ?, ?, ?)
+RETURNING id`, k.TenantID, label, strings.Join(scopes, ","), HashToken(token), micros(now)).Scan(&k.ID)
+	})
+	if err != nil {
+		return Key{}, "", translateSQLite(fmt.Errorf("create key: %w", err))
+	}
+	k.CreatedAt = fromMicros(micros(now))
+	return k, token, nil
+}
+
+const sqliteKeySQL = `
+SELECT k.id, k.tenant_id, t.name, k.label, k.scopes, k.created_at, k.revoked_at
+FROM api_keys k JOIN tenants t ON t.id = k.tenant_id`
+
+func scanSQLiteKey(scan func(...any) error) (Key, error) {
+	var (
+		k       Key
+		scopes  string
+		created int64
+		revoked sql.NullInt64
+	)
+	if err := scan(&k.ID, &k.TenantID, &k.Tenant, &k.Label, &scopes, &created, &revoked); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return Key{}, ErrNotFound
+		}
+		return Key{}, err
+	}
+	k.Scopes = strings.Split(scopes, ",")
+	k.CreatedAt = fromMicros(created)
+	if revoked.Valid {
+		t := fromMicros(revoked.Int64)
+		k.RevokedAt = &t
+	}
+	return k, nil
+}
+
+// KeyByToken returns the live key for token, or ErrNotFound.
+func (s *SQLite) KeyByToken(ctx context.Context, token string) (Key, error) {
+	k, err := scanSQLiteKey(s.r.QueryRowContext(ctx, sqliteKeySQL+` WHERE k.token_hash = ? AND k.revoked_at IS NULL`, HashToken(token)).Scan)
+	if err != nil {
+		return Key{}, translateSQLite(fmt.Errorf("key by token: %w", err))
+	}
+	return k, nil
+}
+
+// ListKeys returns every key, oldest first.
+func (s *SQLite) ListKeys(ctx context.Context) ([]Key, error) {
+	rows, err := s.r.QueryContext(ctx, sqliteKeySQL+` ORDER BY k.id`)
+	if err != nil {
+		return nil, translateSQLite(fmt.Errorf("list keys: %w", err))
+	}
+	defer rows.Close()
+	var keys []Key
+	for rows.Next() {
+		k, err := scanSQLiteKey(rows.Scan)
+		if err != nil {
+			return nil, translateSQLite(fmt.Errorf("list keys: %w", err))
+		}
+		keys = append(keys, k)
+	}
+	return keys, translateSQLite(rows.Err())
+}
+
+// RevokeKey revokes key id; ErrNotFound if there is none.
+func (s *SQLite) RevokeKey(ctx context.Context, id int64) error {
+	r, err := s.w.ExecContext(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?`, micros(time.Now()), id)
+	if err != nil {
+		return translateSQLite(fmt.Errorf("revoke key: %w", err))
+	}
+	if n, _ := r.RowsAffected(); n == 0 {
+		return fmt.Errorf("revoke key %d: %w", id, ErrNotFound)
+	}
+	return nil
+}
