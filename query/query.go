@@ -305,6 +305,10 @@ func decodeCursor(s string, fp [8]byte) (store.Position, bool, error) {
 	return store.Position{Tx: binary.BigEndian.Uint64(b[2:10]), Seq: int64(binary.BigEndian.Uint64(b[10:18]))}, b[1] == 1, nil
 }
 
+// StatDimensions are the names events can be counted by (the by parameter
+// of GET /api/v1/stats). Each store holds the SQL of every one of them.
+var StatDimensions = []string{"action", "type", "object", "actor", "course", "day", "hour"}
+
 // StatsResult is the answer of GET /api/v1/stats.
 type StatsResult struct {
 	By     []string         `json:"by"`
@@ -329,8 +333,8 @@ func (s *Service) Stats(ctx context.Context, tenantID int64, params url.Values) 
 	var by []string
 	for _, v := range params["by"] {
 		for _, d := range strings.Split(v, ",") {
-			if _, ok := store.StatDimensions[d]; !ok {
-				return nil, &ParamError{Param: "by", Message: fmt.Sprintf("unknown dimension %q; use one or two of action, type, object, actor, course, day, hour", d)}
+			if !slices.Contains(StatDimensions, d) {
+				return nil, &ParamError{Param: "by", Message: fmt.Sprintf("unknown dimension %q; use one or two of %s", d, strings.Join(StatDimensions, ", "))}
 			}
 			if slices.Contains(by, d) {
 				return nil, &ParamError{Param: "by", Message: fmt.Sprintf("%q given twice", d)}
@@ -339,7 +343,7 @@ func (s *Service) Stats(ctx context.Context, tenantID int64, params url.Values) 
 		}
 	}
 	if len(by) == 0 || len(by) > 2 {
-		return nil, &ParamError{Param: "by", Message: "give one or two of action, type, object, actor, course, day, hour"}
+		return nil, &ParamError{Param: "by", Message: "give one or two of " + strings.Join(StatDimensions, ", ")}
 	}
 	rows, err := s.store.Stats(ctx, f, by, limit+1)
 	if err != nil {

@@ -43,20 +43,17 @@ type StoredEvent struct {
 	StoredAt   time.Time
 }
 
-// conditions accumulates a WHERE clause and its arguments, in PostgreSQL's
-// or SQLite's dialect; values never become SQL text.
+// conditions accumulates a WHERE clause and its arguments in one dialect;
+// values never become SQL text.
 type conditions struct {
-	sqlite bool
-	where  []string
-	args   []any
+	d     dialect
+	where []string
+	args  []any
 }
 
 func (c *conditions) arg(v any) string {
 	c.args = append(c.args, v)
-	if c.sqlite {
-		return "?"
-	}
-	return "$" + strconv.Itoa(len(c.args))
+	return c.d.placeholder(len(c.args))
 }
 
 func (c *conditions) add(sql string) { c.where = append(c.where, sql) }
@@ -66,28 +63,24 @@ func (c *conditions) anyOf(column string, values []string) {
 	case len(values) == 0:
 	case len(values) == 1:
 		c.add(column + " = " + c.arg(values[0]))
-	case c.sqlite:
+	case c.d.arrays:
+		c.add(column + " = ANY(" + c.arg(values) + "::text[])")
+	default:
 		ph := make([]string, len(values))
 		for i, v := range values {
 			ph[i] = c.arg(v)
 		}
 		c.add(column + " IN (" + strings.Join(ph, ", ") + ")")
-	default:
-		c.add(column + " = ANY(" + c.arg(values) + "::text[])")
 	}
 }
 
-func (c *conditions) time(t time.Time) string {
-	if c.sqlite {
-		return c.arg(t.UnixMicro())
-	}
-	return c.arg(t)
-}
+func (c *conditions) time(t time.Time) string { return c.arg(c.d.timeValue(t)) }
 
 func (c *conditions) sql() string { return strings.Join(c.where, "\n  AND ") }
 
-func filterConditions(f EventFilter, sqlite bool) *conditions {
-	c := &conditions{sqlite: sqlite}
+// filterConditions is the WHERE clause of f in dialect d.
+func filterConditions(f EventFilter, d dialect) *conditions {
+	c := &conditions{d: d}
 	c.add("e.tenant_id = " + c.arg(f.TenantID))
 	c.anyOf("e.actor_id", f.Actors)
 	c.anyOf("e.action", f.Actions)
@@ -99,7 +92,7 @@ func filterConditions(f EventFilter, sqlite bool) *conditions {
 	c.anyOf("e.edapp_id", f.EdApps)
 	c.anyOf("e.profile", f.Profiles)
 	if len(f.Sensors) > 0 {
-		sub := &conditions{sqlite: sqlite, args: c.args}
+		sub := &conditions{d: d, args: c.args}
 		sub.add("v.tenant_id = " + sub.arg(f.TenantID))
 		sub.anyOf("v.sensor", f.Sensors)
 		c.args = sub.args
@@ -117,11 +110,7 @@ func filterConditions(f EventFilter, sqlite bool) *conditions {
 	if len(f.Contains) > 0 {
 		var alts []string
 		for _, doc := range f.Contains {
-			if sqlite {
-				alts = append(alts, "lrs_json_contains(e.data, "+c.arg(string(doc))+")")
-			} else {
-				alts = append(alts, "e.data @> "+c.arg(string(doc))+"::jsonb")
-			}
+			alts = append(alts, fmt.Sprintf(d.contains, c.arg(string(doc))))
 		}
 		c.add("(" + strings.Join(alts, " OR ") + ")")
 	}
@@ -150,14 +139,14 @@ func eachEvent(rows interface {
 	return nil
 }
 
-// statsQuery builds the grouped count for the dimensions by, in the dialect
-// whose expressions dims gives: largest groups first (ties by key), or
+// statsQuery builds the grouped count for the dimensions by (query's
+// vocabulary) in c's dialect: largest groups first (ties by key), or
 // chronological when a dimension is a time.
-func statsQuery(c *conditions, dims map[string]string, by []string, limit int) (string, error) {
+func statsQuery(c *conditions, by []string, limit int) (string, error) {
 	var exprs, groups []string
 	chronological := false
 	for i, d := range by {
-		expr, ok := dims[d]
+		expr, ok := c.d.stats[d]
 		if !ok {
 			return "", fmt.Errorf("stats: unknown dimension %q", d)
 		}

@@ -32,14 +32,9 @@ func OpenPostgres(ctx context.Context, url string) (*Postgres, error) {
 	if err != nil {
 		return nil, translate(fmt.Errorf("connect to database: %w", err))
 	}
-	return NewPostgres(pool), nil
-}
-
-// NewPostgres wraps an existing pool.
-func NewPostgres(pool *pgxpool.Pool) *Postgres {
 	s := &Postgres{pool: pool, health: newWriteHealth()}
 	s.ids.load = s.loadEnvelopeKey
-	return s
+	return s, nil
 }
 
 // loadEnvelopeKey returns the database's envelope id key, storing candidate
@@ -59,7 +54,9 @@ LIMIT 1`, envelopeKeyName, candidate).Scan(&key)
 	return key, translate(err)
 }
 
-// Pool returns the underlying connection pool.
+// Pool returns the underlying connection pool. Only tests use it (raw SQL
+// for slow transactions and the COPY ceiling of the web benchmarks); lrs
+// itself goes through the store's methods.
 func (s *Postgres) Pool() *pgxpool.Pool { return s.pool }
 
 // Close closes every connection.

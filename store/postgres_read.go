@@ -53,7 +53,7 @@ func scanEvent(row pgx.Row, ev *StoredEvent, envelopeID func(int64) string) erro
 // stored by transactions older than the oldest one running are returned, so a
 // reader that pages on with the last position never misses a late commit.
 func (s *Postgres) ListEvents(ctx context.Context, f EventFilter, after *Position, ascending bool, limit int) ([]StoredEvent, error) {
-	c := filterConditions(f, false)
+	c := filterConditions(f, postgres)
 	order := "e.tx DESC, e.seq DESC"
 	cmp := "<"
 	if ascending {
@@ -96,7 +96,7 @@ func (s *Postgres) ListEvents(ctx context.Context, f EventFilter, after *Positio
 // filled: an NDJSON export needs nothing else, and reading the other columns
 // doubled the CPU an export costs.
 func (s *Postgres) ExportEvents(ctx context.Context, f EventFilter, dataOnly bool, fn func(*StoredEvent) error) error {
-	c := filterConditions(f, false)
+	c := filterConditions(f, postgres)
 	cols := eventColumns
 	if dataOnly {
 		cols = " e.data"
@@ -187,23 +187,12 @@ func (s *Postgres) EnvelopeByID(ctx context.Context, tenantID int64, publicID st
 	return out, nil
 }
 
-// StatDimensions are the keys events can be counted by, with their SQL.
-var StatDimensions = map[string]string{
-	"action": "e.action",
-	"type":   "e.type",
-	"object": "e.object_id",
-	"actor":  "e.actor_id",
-	"course": "e.group_id",
-	"day":    "to_char(e.event_time AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
-	"hour":   "to_char(e.event_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:00:00\"Z\"')",
-}
-
-// Stats counts the events matching f grouped by one or two StatDimensions,
+// Stats counts the events matching f grouped by one or two dimensions (query.StatDimensions),
 // largest groups first (ties by key), at most limit groups. Time dimensions
 // sort chronologically instead.
 func (s *Postgres) Stats(ctx context.Context, f EventFilter, by []string, limit int) ([]StatRow, error) {
-	c := filterConditions(f, false)
-	sql, err := statsQuery(c, StatDimensions, by, limit)
+	c := filterConditions(f, postgres)
+	sql, err := statsQuery(c, by, limit)
 	if err != nil {
 		return nil, err
 	}

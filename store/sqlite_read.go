@@ -41,7 +41,7 @@ func scanSQLiteEvent(scan func(...any) error, ev *StoredEvent, envelopeID func(i
 // ListEvents pages in stored order (seq: one writer at a time makes insert
 // order commit order, so no late commit can land behind a cursor).
 func (s *SQLite) ListEvents(ctx context.Context, f EventFilter, after *Position, ascending bool, limit int) ([]StoredEvent, error) {
-	c := filterConditions(f, true)
+	c := filterConditions(f, sqliteDialect)
 	order, cmp := "e.seq DESC", "<"
 	if ascending {
 		order, cmp = "e.seq", ">"
@@ -73,7 +73,7 @@ func (s *SQLite) ListEvents(ctx context.Context, f EventFilter, after *Position,
 // ExportEvents streams matching events in stored order from one read
 // transaction; with dataOnly, only Data is filled.
 func (s *SQLite) ExportEvents(ctx context.Context, f EventFilter, dataOnly bool, fn func(*StoredEvent) error) error {
-	c := filterConditions(f, true)
+	c := filterConditions(f, sqliteDialect)
 	cols := sqliteEventColumns
 	if dataOnly {
 		cols = " e.data"
@@ -150,21 +150,10 @@ func (s *SQLite) EnvelopeByID(ctx context.Context, tenantID int64, publicID stri
 	return out, nil
 }
 
-// sqliteStatDimensions are StatDimensions in SQLite's SQL.
-var sqliteStatDimensions = map[string]string{
-	"action": "e.action",
-	"type":   "e.type",
-	"object": "e.object_id",
-	"actor":  "e.actor_id",
-	"course": "e.group_id",
-	"day":    "strftime('%Y-%m-%d', e.event_time / 1000000, 'unixepoch')",
-	"hour":   "strftime('%Y-%m-%dT%H:00:00Z', e.event_time / 1000000, 'unixepoch')",
-}
-
 // Stats counts matching events grouped by one or two dimensions, as Postgres.Stats.
 func (s *SQLite) Stats(ctx context.Context, f EventFilter, by []string, limit int) ([]StatRow, error) {
-	c := filterConditions(f, true)
-	q, err := statsQuery(c, sqliteStatDimensions, by, limit)
+	c := filterConditions(f, sqliteDialect)
+	q, err := statsQuery(c, by, limit)
 	if err != nil {
 		return nil, err
 	}

@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/lrs-dev/lrs/ingest/caliper"
 	"github.com/lrs-dev/lrs/ingest/synth"
@@ -76,8 +75,8 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	if have := int(counts.Events); have < events {
 		start := time.Now()
-		if pg, ok := db.(*store.Postgres); ok {
-			err = loadEvents(ctx, pg, key.TenantID, pop, events-have, uint64(have), stderr)
+		if c, ok := db.(eventCopier); ok {
+			err = loadEvents(ctx, c, key.TenantID, pop, events-have, uint64(have), stderr)
 		} else {
 			err = saveEvents(ctx, db, key.TenantID, pop, events-have, uint64(have), stderr)
 		}
@@ -85,14 +84,10 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 			return err
 		}
 		fmt.Fprintf(stderr, "loaded %d events in %s\n", events-have, time.Since(start).Round(time.Second))
-		switch s := db.(type) {
-		case *store.Postgres:
-			_, err = s.Pool().Exec(ctx, `ANALYZE events`)
-		case *store.SQLite:
-			err = s.Optimize(ctx)
-		}
-		if err != nil {
-			return err
+		if o, ok := db.(interface{ Optimize(context.Context) error }); ok {
+			if err := o.Optimize(ctx); err != nil {
+				return err
+			}
 		}
 	}
 
@@ -116,15 +111,7 @@ func saveEvents(ctx context.Context, db store.Backend, tenantID int64, pop synth
 	const batch = 5000
 	for b := 0; b*batch < n; b++ {
 		size := min(batch, n-b*batch)
-		g := synth.New(pop, seed+uint64(b)*7919)
-		env := &store.Envelope{TenantID: tenantID, Sensor: "https://example.edu/sensors/lms", SendTime: time.Now(),
-			DataVersion: caliper.V1p2, ItemCount: size}
-		for i := 0; i < size; i++ {
-			r := g.Row()
-			env.Events = append(env.Events, store.Event{ID: r.ID, Type: r.Type, Action: r.Action, ActorID: r.ActorID,
-				ObjectID: r.ObjectID, ObjectType: r.ObjectType, GroupID: r.GroupID, SessionID: r.SessionID,
-				EdAppID: r.EdAppID, Profile: r.Profile, EventTime: r.EventTime, Data: r.Data})
-		}
+		env := syntheticEnvelope(tenantID, pop, seed+uint64(b)*7919, size)
 		if _, err := db.SaveEnvelope(ctx, env); err != nil {
 			return fmt.Errorf("load: %w", err)
 		}
@@ -135,9 +122,14 @@ func saveEvents(ctx context.Context, db store.Backend, tenantID int64, pop synth
 	return nil
 }
 
+// eventCopier is a store that can bulk-load events with COPY (PostgreSQL).
+type eventCopier interface {
+	CopyEvents(ctx context.Context, env *store.Envelope) error
+}
+
 // loadEvents writes n synthetic events with COPY, in batches of 5,000 (one
 // envelope row each), from two workers.
-func loadEvents(ctx context.Context, db *store.Postgres, tenantID int64, pop synth.Population, n int, seed uint64, stderr io.Writer) error {
+func loadEvents(ctx context.Context, db eventCopier, tenantID int64, pop synth.Population, n int, seed uint64, stderr io.Writer) error {
 	const batch = 5000
 	var (
 		next   atomic.Int64
@@ -145,39 +137,17 @@ func loadEvents(ctx context.Context, db *store.Postgres, tenantID int64, pop syn
 		wg     sync.WaitGroup
 		errc   = make(chan error, 2)
 	)
-	cols := []string{"tenant_id", "envelope_id", "id", "type", "action", "actor_id", "object_id", "object_type",
-		"group_id", "session_id", "edapp_id", "profile", "event_time", "data"}
 	for w := 0; w < 2; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rows := make([][]any, 0, batch)
 			for {
 				b := next.Add(1) - 1
 				if int(b)*batch >= n {
 					return
 				}
 				size := min(batch, n-int(b)*batch)
-				g := synth.New(pop, seed+uint64(b)*7919)
-				rows = rows[:0]
-				for i := 0; i < size; i++ {
-					r := g.Row()
-					rows = append(rows, []any{tenantID, nil, uuid.UUID(r.ID), r.Type, r.Action, r.ActorID, r.ObjectID,
-						r.ObjectType, r.GroupID, r.SessionID, r.EdAppID, r.Profile, r.EventTime, r.Data})
-				}
-				err := pgx.BeginFunc(ctx, db.Pool(), func(tx pgx.Tx) error {
-					var envID int64
-					if err := tx.QueryRow(ctx, `INSERT INTO envelopes (tenant_id, sensor, send_time, data_version, item_count)
-VALUES ($1, 'https://example.edu/sensors/lms', now(), $2, $3) RETURNING id`, tenantID, caliper.V1p2, size).Scan(&envID); err != nil {
-						return err
-					}
-					for _, r := range rows {
-						r[1] = envID
-					}
-					_, err := tx.CopyFrom(ctx, pgx.Identifier{"events"}, cols, pgx.CopyFromRows(rows))
-					return err
-				})
-				if err != nil {
+				if err := db.CopyEvents(ctx, syntheticEnvelope(tenantID, pop, seed+uint64(b)*7919, size)); err != nil {
 					errc <- fmt.Errorf("load: %w", err)
 					return
 				}
@@ -190,6 +160,20 @@ VALUES ($1, 'https://example.edu/sensors/lms', now(), $2, $3) RETURNING id`, ten
 	wg.Wait()
 	close(errc)
 	return <-errc
+}
+
+// syntheticEnvelope is one envelope of size synthetic events from seed.
+func syntheticEnvelope(tenantID int64, pop synth.Population, seed uint64, size int) *store.Envelope {
+	g := synth.New(pop, seed)
+	env := &store.Envelope{TenantID: tenantID, Sensor: "https://example.edu/sensors/lms", SendTime: time.Now(),
+		DataVersion: caliper.V1p2, ItemCount: size, Events: make([]store.Event, 0, size)}
+	for i := 0; i < size; i++ {
+		r := g.Row()
+		env.Events = append(env.Events, store.Event{ID: r.ID, Type: r.Type, Action: r.Action, ActorID: r.ActorID,
+			ObjectID: r.ObjectID, ObjectType: r.ObjectType, GroupID: r.GroupID, SessionID: r.SessionID,
+			EdAppID: r.EdAppID, Profile: r.Profile, EventTime: r.EventTime, Data: r.Data})
+	}
+	return env
 }
 
 type benchClient struct {
@@ -311,24 +295,23 @@ func storageReport(ctx context.Context, db store.Backend, stdout io.Writer) erro
 		return err
 	}
 	count := counts.Events
-	switch s := db.(type) {
-	case *store.Postgres:
-		var total, heap, indexes int64
-		if err := s.Pool().QueryRow(ctx, `SELECT pg_total_relation_size('events'),
-  pg_relation_size('events') + pg_relation_size(reltoastrelid), pg_indexes_size('events')
-FROM pg_class WHERE relname = 'events'`).Scan(&total, &heap, &indexes); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "\nstorage: %d events, %.1f GB in all: **%d bytes/event** (%d table, %d indexes)\n",
-			count, float64(total)/1e9, total/count, heap/count, indexes/count)
-	case *store.SQLite:
-		size, err := s.FileSize()
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "\nstorage: %d events, %.1f GB database file: **%d bytes/event** (tables and indexes)\n",
-			count, float64(size)/1e9, size/count)
+	sizer, ok := db.(interface {
+		StorageSize(context.Context) (store.StorageSize, error)
+	})
+	if !ok {
+		return nil
 	}
+	z, err := sizer.StorageSize(ctx)
+	if err != nil {
+		return err
+	}
+	if z.Indexes == 0 {
+		fmt.Fprintf(stdout, "\nstorage: %d events, %.1f GB database file: **%d bytes/event** (tables and indexes)\n",
+			count, float64(z.Total)/1e9, z.Total/count)
+		return nil
+	}
+	fmt.Fprintf(stdout, "\nstorage: %d events, %.1f GB in all: **%d bytes/event** (%d table, %d indexes)\n",
+		count, float64(z.Total)/1e9, z.Total/count, z.Table/count, z.Indexes/count)
 	return nil
 }
 

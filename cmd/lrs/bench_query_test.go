@@ -1,0 +1,28 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/lrs-dev/lrs/store/storetest"
+)
+
+// TestBenchQuery loads a small dataset through each store's own bulk path
+// (COPY on PostgreSQL, SaveEnvelope on SQLite) and prints the full report.
+func TestBenchQuery(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		var out, errs bytes.Buffer
+		args := []string{"bench", "query", "--database-url", storetest.URL(t, kind), "--events", "600",
+			"--courses", "3", "--samples", "2"}
+		if err := run(context.Background(), args, env(nil), &out, &errs); err != nil {
+			t.Fatalf("%v\n%s", err, errs.String())
+		}
+		for _, want := range []string{"loaded 600 events", "bytes/event", "export (all events, NDJSON): 600 events"} {
+			if !strings.Contains(out.String()+errs.String(), want) {
+				t.Errorf("no %q in:\n%s\n%s", want, out.String(), errs.String())
+			}
+		}
+	})
+}
