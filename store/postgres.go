@@ -19,6 +19,7 @@ type Postgres struct {
 	health *writeHealth
 	schema schemaCache
 	ids    envelopeIDs
+	group  *groupWriter // the writers of envelopes
 }
 
 // OpenPostgres connects to the database at url (a postgres:// URL). It does
@@ -34,6 +35,8 @@ func OpenPostgres(ctx context.Context, url string) (*Postgres, error) {
 	}
 	s := &Postgres{pool: pool, health: newWriteHealth()}
 	s.ids.load = s.loadEnvelopeKey
+	// One connection stays free of envelope writes for reads and probes.
+	s.group = newGroupWriter(max(1, int(pool.Config().MaxConns)-1), s.saveGroup)
 	return s, nil
 }
 
@@ -60,7 +63,10 @@ LIMIT 1`, envelopeKeyName, candidate).Scan(&key)
 func (s *Postgres) Pool() *pgxpool.Pool { return s.pool }
 
 // Close closes every connection.
-func (s *Postgres) Close() { s.pool.Close() }
+func (s *Postgres) Close() {
+	s.group.close()
+	s.pool.Close()
+}
 
 // Ping checks that the database answers.
 func (s *Postgres) Ping(ctx context.Context) error { return translate(s.pool.Ping(ctx)) }

@@ -52,6 +52,7 @@ type SQLite struct {
 	r      *sql.DB
 	health *writeHealth
 	ids    envelopeIDs
+	group  *groupWriter // the one writer of envelopes
 }
 
 // sqlitePath reads a sqlite: URL or a plain file path.
@@ -100,6 +101,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	r.SetMaxOpenConns(4)
 	s := &SQLite{path: path, w: w, r: r, health: newWriteHealth()}
 	s.ids.load = s.loadEnvelopeKey
+	s.group = newGroupWriter(1, s.saveGroup)
 	if err := s.Optimize(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -124,6 +126,7 @@ func (s *SQLite) Optimize(ctx context.Context) error {
 
 // Close closes the database.
 func (s *SQLite) Close() {
+	s.group.close()
 	s.r.Close()
 	s.w.Close()
 }

@@ -15,26 +15,15 @@ import (
 // sqliteBatch bounds rows per INSERT: SQLite allows 32,766 bound values a statement.
 const sqliteBatch = 1000
 
-// SaveEnvelope stores env atomically, as Postgres.SaveEnvelope does.
+// SaveEnvelope stores env atomically, as Postgres.SaveEnvelope does. It
+// waits its turn first come, first served, and is committed together with the
+// envelopes queued beside it (see groupWriter).
 func (s *SQLite) SaveEnvelope(ctx context.Context, env *Envelope) (SaveResult, error) {
-	// The key is read before the transaction: both need the one writer.
-	envID, err := s.ids.encoder(ctx, env.TenantID)
-	if err != nil {
-		err = translateSQLite(err)
-		s.health.observe(err)
-		return SaveResult{}, err
-	}
-	var res SaveResult
-	err = s.withTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		res, err = s.saveEnvelope(ctx, tx, env, envID)
-		return err
-	})
-	if err != nil {
-		return SaveResult{}, err
-	}
-	return res, nil
+	return s.group.save(ctx, env)
 }
+
+// GroupStats says how many commits have stored how many envelopes.
+func (s *SQLite) GroupStats() GroupStats { return s.group.stats() }
 
 func (s *SQLite) saveEnvelope(ctx context.Context, tx *sql.Tx, env *Envelope, envID func(int64) string) (SaveResult, error) {
 	var (
