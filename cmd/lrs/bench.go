@@ -31,11 +31,14 @@ import (
 // database (once; later runs reuse it) and measures the read API over HTTP on
 // loopback, printing a Markdown report.
 func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "ingest" {
+		return runBenchIngest(ctx, args[1:], getenv, stdout, stderr)
+	}
 	if len(args) > 0 && args[0] == "edx-log" {
 		return runBenchEdxLog(args[1:], getenv, stdout, stderr)
 	}
 	if len(args) == 0 || args[0] != "query" {
-		return &exitCodeError{code: 2, err: errors.New("bench: want 'bench query' or 'bench edx-log'")}
+		return &exitCodeError{code: 2, err: errors.New("bench: want 'bench ingest', 'bench query' or 'bench edx-log'")}
 	}
 	var (
 		cfg     config

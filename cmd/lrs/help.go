@@ -22,6 +22,7 @@ var synopses = map[string]string{
 	"transform":       "lrs transform --lms-url URL --actor-secret S [flags] [FILE...|-]\n  Open edX tracking log (plain or .gz) -> Caliper NDJSON on stdout.",
 	"import":          "lrs import [flags] PATH...\n  Import Caliper envelopes/NDJSON or Open edX logs (files, .gz, directories, -) into the store or an endpoint.\n  Exits 0 when every line was stored, already stored or skipped by policy, 1 when any line or file was refused.",
 	"bench query":     "lrs bench query --database-url URL [flags]\n  Load a synthetic dataset and measure the read API (docs/benchmarks.md).",
+	"bench ingest":    "lrs bench ingest --url URL --token T [--clients N] [--batch B] [--duration D] [flags]\n  Post synthetic Caliper envelopes to any endpoint with closed-loop clients; latency percentiles,\n  a ledger of acknowledged ids and, with --check, a read-back that finds each once (docs/benchmarks.md).",
 	"bench edx-log":   "lrs bench edx-log [flags]\n  Write a synthetic Open edX tracking log.",
 	"backup":          "lrs backup --to FILE [flags]\n  Copy the embedded store, while it runs, into a new database file.",
 }

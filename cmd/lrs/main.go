@@ -62,6 +62,9 @@ Usage:
   lrs import [--tenant T] [--endpoint URL --token T] [flags] PATH...
                                     import Caliper envelopes/NDJSON or Open edX
                                     logs (files, .gz, directories, -)
+  lrs bench ingest --url URL --token T [--clients N] [--batch B]
+                                    load any Caliper endpoint and report
+                                    throughput and latency percentiles
   lrs bench query [--events N] [flags]
                                     load a synthetic dataset and measure the
                                     read API (docs/benchmarks.md)
