@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync"
 	"syscall"
 
 	"github.com/jackc/pgx/v5"
@@ -20,6 +21,12 @@ type Postgres struct {
 	schema schemaCache
 	ids    envelopeIDs
 	group  *groupWriter // the writers of envelopes
+
+	keys       keyCache
+	keysListen sync.Once     // starts the key cache's listener
+	listenDone chan struct{} // closed when the listener has stopped
+	life       context.Context
+	end        context.CancelFunc // ends life: the store is closing
 }
 
 // OpenPostgres connects to the database at url (a postgres:// URL). It does
@@ -34,6 +41,7 @@ func OpenPostgres(ctx context.Context, url string) (*Postgres, error) {
 		return nil, translate(fmt.Errorf("connect to database: %w", err))
 	}
 	s := &Postgres{pool: pool, health: newWriteHealth()}
+	s.life, s.end = context.WithCancel(context.Background())
 	s.ids.load = s.loadEnvelopeKey
 	// One connection stays free of envelope writes for reads and probes.
 	s.group = newGroupWriter(max(1, int(pool.Config().MaxConns)-1), s.saveGroup)
@@ -64,6 +72,11 @@ func (s *Postgres) Pool() *pgxpool.Pool { return s.pool }
 
 // Close closes every connection.
 func (s *Postgres) Close() {
+	s.end()
+	s.keysListen.Do(func() {}) // no listener may start from now on
+	if s.listenDone != nil {
+		<-s.listenDone
+	}
 	s.group.close()
 	s.pool.Close()
 }

@@ -7,6 +7,9 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
+// ensureTenantSQL's no-op update makes RETURNING work for an existing
+// tenant; it does not notify key caches (migration 5 ignores updates that
+// change nothing).
 const ensureTenantSQL = `
 INSERT INTO tenants (name) VALUES ($1)
 ON CONFLICT (name) DO UPDATE SET name = excluded.name
@@ -54,9 +57,15 @@ func scanKey(row pgx.Row) (Key, error) {
 }
 
 // KeyByToken returns the live (not revoked) key for token, or ErrNotFound.
+// Keys are cached on each node while changes are notified (see
+// postgres_keycache.go).
 func (s *Postgres) KeyByToken(ctx context.Context, token string) (Key, error) {
+	return s.cachedKeyByToken(ctx, token, s.keyByHash)
+}
+
+func (s *Postgres) keyByHash(ctx context.Context, hash []byte) (Key, error) {
 	k, err := scanKey(s.pool.QueryRow(ctx, selectKeySQL+`
-WHERE k.token_hash = $1 AND k.revoked_at IS NULL`, HashToken(token)))
+WHERE k.token_hash = $1 AND k.revoked_at IS NULL`, hash))
 	if err != nil {
 		return Key{}, translate(fmt.Errorf("key by token: %w", err))
 	}
@@ -82,6 +91,7 @@ func (s *Postgres) RevokeKey(ctx context.Context, id int64) error {
 	if err != nil {
 		return translate(fmt.Errorf("revoke key: %w", err))
 	}
+	s.keys.changed() // this node at once; others when notified
 	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("revoke key %d: %w", id, ErrNotFound)
 	}
