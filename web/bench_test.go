@@ -236,8 +236,11 @@ func BenchmarkImport(b *testing.B) {
 			batches = append(batches, batch)
 			events = events[:0]
 		}
-		edx.ScanLines(bytes.NewReader(log.Bytes()), func(_ int, line []byte) error {
-			events = append(events, tr.Transform(line).Events...)
+		edx.ScanDocuments(bytes.NewReader(log.Bytes()), func(d edx.Doc) error {
+			if d.Kind != edx.DocumentLine {
+				return nil
+			}
+			events = append(events, tr.Transform(d.JSON).Events...)
 			if len(events) >= 1000 {
 				flush()
 			}

@@ -27,7 +27,8 @@ type edxResponse struct {
 	*edx.Summary
 }
 
-// postEdx takes raw Open edX events — one, a JSON array or NDJSON —,
+// postEdx takes raw Open edX events — one, a JSON array or NDJSON, read by
+// the rule lrs import reads files with (blank and # comment lines skipped) —,
 // transforms them and stores the Caliper events exactly as POST /caliper
 // would, as one atomic envelope. Lines that cannot be transformed are
 // reported and skipped; unknown event names are counted.
@@ -48,7 +49,7 @@ func (s *Server) postEdx(c echo.Context) error {
 	if err := caliper.CheckCost(body); err != nil {
 		return err
 	}
-	lines, nums, err := edx.SplitBody(body)
+	docs, err := edx.SplitBody(body)
 	if err != nil {
 		return newProblem(http.StatusBadRequest, "invalid-body", err.Error())
 	}
@@ -57,12 +58,15 @@ func (s *Server) postEdx(c echo.Context) error {
 		events []map[string]any
 		lineOf []int
 	)
-	for i, line := range lines {
-		res := s.edx.Transform(line)
-		sum.Add(nums[i], res)
+	for _, d := range docs {
+		res := edx.Result{Outcome: edx.Invalid, Err: d.Err}
+		if d.Kind == edx.DocumentLine {
+			res = s.edx.Transform(d.JSON)
+		}
+		sum.Add(d.Line, res)
 		for _, ev := range res.Events {
 			events = append(events, ev)
-			lineOf = append(lineOf, nums[i])
+			lineOf = append(lineOf, d.Line)
 		}
 	}
 	resp := edxResponse{Summary: sum}

@@ -90,6 +90,18 @@ func TestPostEdx(t *testing.T) {
 		if code, s := post(one, "application/json"); code != 200 || s["duplicates"].(float64) != 1 {
 			t.Errorf("single event: %d %v", code, s)
 		}
+		// Blank and # comment lines are skipped as lrs import skips them, not refused.
+		var compact bytes.Buffer
+		json.Compact(&compact, one)
+		commented := "# exported by hand\n\n" + compact.String() + "\n   \n# end\n"
+		if code, s := post([]byte(commented), "application/x-ndjson"); code != 200 || s["duplicates"].(float64) != 1 ||
+			s["lines"].(float64) != 1 || s["errorCount"].(float64) != 0 {
+			t.Errorf("commented NDJSON: %d %v", code, s)
+		}
+		// A body that is neither NDJSON nor one JSON document: 400, nothing stored.
+		if code, s := post([]byte("[\n"+compact.String()+",\n"), "application/json"); code != 400 || s["type"] == nil {
+			t.Errorf("broken array: %d %v", code, s)
+		}
 		if code, _ := post(one, "text/plain"); code != 415 {
 			t.Errorf("text/plain: %d", code)
 		}

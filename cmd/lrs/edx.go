@@ -106,11 +106,18 @@ func readPairs(path, key, value string) (map[string]string, error) {
 }
 
 // runTransform is 'lrs transform': tracking logs → Caliper events as NDJSON on
-// stdout, a summary on stderr.
+// stdout, a summary (or with --report, the coverage report) on stderr. It
+// exits 0 when no line was refused (unmapped names, anonymous events,
+// comments and blank lines are skipped by policy), 1 when any line was
+// refused or a file could not be read, 2 for a usage error.
 func runTransform(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	var s edxSettings
+	var (
+		s      edxSettings
+		report reportFlag
+	)
 	fs := newFlagSet("transform", stderr)
 	s.flags(fs)
+	fs.Var(&report, "report", "print the coverage report on stderr instead of the summary: mapped, unmapped, refused and anonymous lines by event name; --report=json for JSON")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
 	}
@@ -150,7 +157,39 @@ func runTransform(ctx context.Context, args []string, getenv func(string) string
 	if err := out.flush(); err != nil {
 		return err
 	}
-	sum.WriteText(stderr)
+	switch report {
+	case "":
+		sum.WriteText(stderr)
+	case "text":
+		sum.Report(s.Compat != "").WriteText(stderr)
+	case "json":
+		if err := sum.Report(s.Compat != "").WriteJSON(stderr); err != nil {
+			return err
+		}
+	}
+	if sum.ErrorCount > 0 {
+		return &exitCodeError{code: 1, err: fmt.Errorf("transform: %d lines refused (listed on stderr)", sum.ErrorCount)}
+	}
+	return nil
+}
+
+// reportFlag is --report: off, "text" (--report, --report=text) or "json".
+type reportFlag string
+
+func (r *reportFlag) String() string   { return string(*r) }
+func (r *reportFlag) IsBoolFlag() bool { return true }
+
+func (r *reportFlag) Set(v string) error {
+	switch v {
+	case "true", "text":
+		*r = "text"
+	case "false", "":
+		*r = ""
+	case "json":
+		*r = "json"
+	default:
+		return fmt.Errorf("--report: text or json, got %q", v)
+	}
 	return nil
 }
 

@@ -19,7 +19,7 @@ var synopses = map[string]string{
 	"keys list":       "lrs keys list [flags]\n  List API keys (never their tokens).",
 	"keys revoke":     "lrs keys revoke ID [flags]\n  Revoke a key at once.",
 	"validate":        "lrs validate [flags] FILE... | -\n  Check Caliper envelopes, events, entities, arrays or NDJSON offline.",
-	"transform":       "lrs transform --lms-url URL --actor-secret S [flags] [FILE...|-]\n  Open edX tracking log (plain or .gz) -> Caliper NDJSON on stdout.",
+	"transform":       "lrs transform --lms-url URL --actor-secret S [--report[=json]] [flags] [FILE...|-]\n  Open edX tracking log (plain or .gz) -> Caliper NDJSON on stdout; a summary, or the coverage report, on stderr.\n  Exits 0 when no line was refused (unmapped and anonymous lines are skipped by policy), 1 when any line was\n  refused or a file could not be read, 2 for a usage error.",
 	"import":          "lrs import [flags] PATH...\n  Import Caliper envelopes/NDJSON or Open edX logs (files, .gz, directories, -) into the store or an endpoint.\n  Exits 0 when every line was stored, already stored or skipped by policy, 1 when any line or file was refused.",
 	"bench query":     "lrs bench query --database-url URL [flags]\n  Load a synthetic dataset and measure the read API (docs/benchmarks.md).",
 	"bench ingest":    "lrs bench ingest --url URL --token T [--clients N] [--batch B] [--duration D] [flags]\n  Post synthetic Caliper envelopes to any endpoint with closed-loop clients; latency percentiles,\n  a ledger of acknowledged ids and, with --check, a read-back that finds each once (docs/benchmarks.md).",

@@ -2,7 +2,6 @@ package edx
 
 import (
 	"bufio"
-	"bytes"
 	"compress/gzip"
 	"encoding/json"
 	"fmt"
@@ -30,6 +29,8 @@ type Summary struct {
 	Errors           []LineError    `json:"errors"`  // first MaxLineErrors
 	ErrorCount       int            `json:"errorCount"`
 	Reasons          map[string]int `json:"-"` // refusal messages → count, for coverage reports
+
+	names map[string]*NameCount // every outcome by event name, for Report
 }
 
 // MaxLineErrors caps the line errors a summary lists.
@@ -46,6 +47,7 @@ func (s *Summary) Add(line int, r Result) { s.AddIn("", line, r) }
 // AddIn records one result for a line of file.
 func (s *Summary) AddIn(file string, line int, r Result) {
 	s.Lines++
+	s.count(r)
 	switch r.Outcome {
 	case Mapped:
 		s.Mapped++
@@ -100,15 +102,20 @@ func (s *Summary) WriteText(w io.Writer) {
 		}
 	}
 	for _, e := range s.Errors {
-		where := fmt.Sprintf("line %d", e.Line)
-		if e.File != "" {
-			where = fmt.Sprintf("%s:%d", e.File, e.Line)
-		}
-		if e.Name != "" {
-			where += ": " + e.Name
-		}
-		fmt.Fprintf(w, "  %s: %s\n", where, e.Message)
+		fmt.Fprintf(w, "  %s: %s\n", e.where(), e.Message)
 	}
+}
+
+// where names the line: file:line or line N, then the event name.
+func (e LineError) where() string {
+	where := fmt.Sprintf("line %d", e.Line)
+	if e.File != "" {
+		where = fmt.Sprintf("%s:%d", e.File, e.Line)
+	}
+	if e.Name != "" {
+		where += ": " + e.Name
+	}
+	return where
 }
 
 // OpenLog wraps r to read a tracking log, plain or gzipped.
@@ -118,54 +125,6 @@ func OpenLog(r io.Reader) (io.Reader, error) {
 		return gzip.NewReader(br)
 	}
 	return br, nil
-}
-
-// ScanLines calls fn for each non-blank line of r (numbered from 1) with
-// constant memory; a line may be up to 16 MiB.
-func ScanLines(r io.Reader, fn func(n int, line []byte) error) error {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 1<<20), 16<<20)
-	n := 0
-	for sc.Scan() {
-		n++
-		line := bytes.TrimSpace(sc.Bytes())
-		if len(line) == 0 {
-			continue
-		}
-		if err := fn(n, line); err != nil {
-			return err
-		}
-	}
-	return sc.Err()
-}
-
-// SplitBody reads a POST /edx body: one event, a JSON array of events, or
-// NDJSON. It returns each event's bytes and its line (or array position + 1).
-func SplitBody(body []byte) ([][]byte, []int, error) {
-	trimmed := bytes.TrimSpace(body)
-	if len(trimmed) > 0 && trimmed[0] == '[' {
-		var arr []json.RawMessage
-		if err := json.Unmarshal(trimmed, &arr); err != nil {
-			return nil, nil, fmt.Errorf("invalid JSON array: %w", err)
-		}
-		lines := make([][]byte, len(arr))
-		nums := make([]int, len(arr))
-		for i, a := range arr {
-			lines[i], nums[i] = a, i+1
-		}
-		return lines, nums, nil
-	}
-	if json.Valid(trimmed) {
-		return [][]byte{trimmed}, []int{1}, nil
-	}
-	var lines [][]byte
-	var nums []int
-	err := ScanLines(bytes.NewReader(body), func(n int, line []byte) error {
-		lines = append(lines, append([]byte(nil), line...))
-		nums = append(nums, n)
-		return nil
-	})
-	return lines, nums, err
 }
 
 // Envelope wraps Caliper events in a Caliper 1.2 envelope from sensor.

@@ -42,6 +42,13 @@ const MaxDocument = 64 << 20
 // yields its elements, each with the line it starts on. Lines may be up to
 // 16 MiB. The error is a read error of r, or fn's.
 func ScanDocuments(r io.Reader, fn func(Doc) error) error {
+	_, err := scanDocuments(r, fn)
+	return err
+}
+
+// scanDocuments is ScanDocuments, returning its scanner to say which format
+// the input had.
+func scanDocuments(r io.Reader, fn func(Doc) error) (*docScanner, error) {
 	s := &docScanner{fn: fn}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 1<<20), 16<<20)
@@ -49,13 +56,45 @@ func ScanDocuments(r io.Reader, fn func(Doc) error) error {
 	for sc.Scan() {
 		n++
 		if err := s.line(n, sc.Bytes()); err != nil {
-			return err
+			return s, err
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return fmt.Errorf("line %d: %w", n+1, err)
+		return s, fmt.Errorf("line %d: %w", n+1, err)
 	}
-	return s.end()
+	return s, s.end()
+}
+
+// SplitBody reads a POST /edx body by the rule lrs import reads a file with
+// (ScanDocuments): one event, a JSON array of events (on one line or
+// pretty-printed), or NDJSON, with blank and # comment lines skipped. It
+// returns the documents and the lines that are not JSON (BadLine), each
+// with its line (an array element: the line it starts on). A body that is
+// not NDJSON and not one JSON document either is an error: nothing in it
+// can be trusted to be an event.
+func SplitBody(body []byte) ([]Doc, error) {
+	var docs []Doc
+	s, err := scanDocuments(bytes.NewReader(body), func(d Doc) error {
+		switch d.Kind {
+		case DocumentLine:
+			d.JSON = append([]byte(nil), d.JSON...)
+			docs = append(docs, d)
+		case BadLine:
+			docs = append(docs, d)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if s.mode == whole {
+		for _, d := range docs {
+			if d.Kind == BadLine {
+				return nil, fmt.Errorf("line %d: %w", d.Line, d.Err)
+			}
+		}
+	}
+	return docs, nil
 }
 
 // docScanner is ScanDocuments' state: which format the input has, and the

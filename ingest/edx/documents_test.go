@@ -86,3 +86,43 @@ func FuzzScanDocuments(f *testing.F) {
 		}
 	})
 }
+
+// TestSplitBody: a POST /edx body is read by the rule of lrs import —
+// blank and # comment lines skipped wherever they are, a broken NDJSON line
+// reported at its line — and a body that is neither NDJSON nor one JSON
+// document is an error.
+func TestSplitBody(t *testing.T) {
+	for _, c := range []struct {
+		name, body string
+		want       string // "line:kind" per document, or "error"
+	}{
+		{"NDJSON with comments", "# exported by hand\n{\"a\":1}\n\n   \n# more\n{\"a\":2}\n", "2:doc 6:doc"},
+		{"broken line", "{\"a\":1}\n{oops}\n{\"a\":3}", "1:doc 2:bad 3:doc"},
+		{"one object", "{\"a\":1}", "1:doc"},
+		{"pretty object", "{\n  \"a\": 1\n}\n", "1:doc"},
+		{"array", "[{\"a\":1},\n{\"a\":2}]", "1:doc 2:doc"},
+		{"comment then array", "# one batch\n[{\"a\":1},{\"a\":2}]\n", "2:doc 2:doc"},
+		{"broken array", "[{\"a\":1},\n{\"a\":2}", "error"},
+		{"text", "hello\n", "error"},
+		{"only comments", "# nothing\n\n", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			docs, err := SplitBody([]byte(c.body))
+			var got []string
+			for _, d := range docs {
+				kind := "doc"
+				if d.Kind == BadLine {
+					kind = "bad"
+				}
+				got = append(got, fmt.Sprintf("%d:%s", d.Line, kind))
+			}
+			g := strings.Join(got, " ")
+			if err != nil {
+				g = "error"
+			}
+			if g != c.want {
+				t.Errorf("got %q (%v), want %q", g, err, c.want)
+			}
+		})
+	}
+}
