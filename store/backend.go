@@ -30,6 +30,7 @@ type Backend interface {
 	EntityByID(ctx context.Context, tenantID int64, id string) (json.RawMessage, error)
 	Stats(ctx context.Context, f EventFilter, by []string, limit int) ([]StatRow, error)
 	TableCounts(ctx context.Context) (TableCounts, error)
+	PoolStats() PoolStats
 }
 
 // TableCounts is how many rows the main tables hold.

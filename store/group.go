@@ -42,6 +42,7 @@ type groupWriter struct {
 	saveGroup func(ctx context.Context, jobs []*saveJob)
 
 	groups, grouped atomic.Int64 // commits, envelopes in them (GroupStats)
+	waiting         atomic.Int64 // envelopes not yet taken by a writer (PoolStats)
 }
 
 func newGroupWriter(writers int, saveGroup func(context.Context, []*saveJob)) *groupWriter {
@@ -60,11 +61,15 @@ var errStoreClosed = errors.New("store is closed")
 // (and, if stored, counts as a duplicate when the client sends it again).
 func (g *groupWriter) save(ctx context.Context, env *Envelope) (SaveResult, error) {
 	job := &saveJob{ctx: ctx, env: env, reply: make(chan struct{})}
+	g.waiting.Add(1)
 	select {
 	case g.queue <- job:
+		g.waiting.Add(-1)
 	case <-ctx.Done():
+		g.waiting.Add(-1)
 		return SaveResult{}, unavailable(ctx.Err())
 	case <-g.stop:
+		g.waiting.Add(-1)
 		return SaveResult{}, unavailable(errStoreClosed)
 	}
 	<-job.reply // a writer that took the job always answers it

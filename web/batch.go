@@ -40,9 +40,10 @@ func (s *Server) postEnvelopes(c echo.Context, src ingest.Source, body []byte) e
 	retry := false
 	for i, env := range envelopes {
 		out := envelopeOutcome{Index: i, Status: http.StatusOK}
-		res, err := s.ingest.Ingest(c.Request().Context(), src, env)
+		res, err := s.ingestEnvelope(c, src, env)
 		if err != nil {
 			p := s.toProblem(err, c)
+			s.metrics.refusedEnvelope(keyFrom(c).Tenant, p)
 			p.Detail = "envelope " + strconv.Itoa(i) + ": " + p.Detail
 			out.Status, out.Problem = p.Status, p
 			resp.Refused++

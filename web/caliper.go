@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -24,7 +25,7 @@ func (s *Server) postCaliper(c echo.Context) error {
 	if isJSONArray(body) {
 		return s.postEnvelopes(c, src, body)
 	}
-	res, err := s.ingest.Ingest(c.Request().Context(), src, body)
+	res, err := s.ingestEnvelope(c, src, body)
 	if err != nil {
 		return err
 	}
@@ -33,6 +34,26 @@ func (s *Server) postCaliper(c echo.Context) error {
 		return c.JSON(http.StatusOK, res)
 	}
 	return c.NoContent(http.StatusOK)
+}
+
+// ingestEnvelope validates and stores one envelope, recording its size,
+// events and the time each step took. Refusals are counted where they become
+// problems (errorHandler, postEnvelopes).
+func (s *Server) ingestEnvelope(c echo.Context, src ingest.Source, body []byte) (ingest.Result, error) {
+	start := time.Now()
+	b, err := s.ingest.Prepare(src, body)
+	events := 0
+	if err == nil {
+		events = len(b.Rows.Events)
+	}
+	s.metrics.received(len(body), events, time.Since(start))
+	if err != nil {
+		return ingest.Result{}, err
+	}
+	start = time.Now()
+	res, err := s.ingest.Save(c.Request().Context(), b)
+	s.metrics.saved(keyFrom(c).Tenant, res.EventsStored, res.Duplicates, time.Since(start), err == nil)
+	return res, err
 }
 
 // wantsRepresentation reports an RFC 7240 "Prefer: return=representation".

@@ -76,7 +76,7 @@ func (s *Server) postEdx(c echo.Context) error {
 			return err
 		}
 		key := keyFrom(c)
-		res, err := s.ingest.Ingest(c.Request().Context(), ingest.Source{TenantID: key.TenantID, APIKeyID: key.ID}, env)
+		res, err := s.ingestEnvelope(c, ingest.Source{TenantID: key.TenantID, APIKeyID: key.ID}, env)
 		var ie *caliper.Error
 		if errors.As(err, &ie) {
 			// Name the input line of each problem, not its place in our envelope.

@@ -54,6 +54,9 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	}
 	p := s.toProblem(err, c)
 	c.Set(problemContextKey, p) // for the request log
+	if s.isIngestRoute(c) {
+		s.metrics.refusedEnvelope(keyFrom(c).Tenant, p)
+	}
 	p.RequestID = c.Response().Header().Get(echo.HeaderXRequestID)
 	for k, vs := range p.header {
 		for _, v := range vs {
@@ -70,6 +73,11 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		return
 	}
 	_ = writeJSON(c.Response(), p)
+}
+
+// isIngestRoute reports a request that posts events (Caliper or Open edX).
+func (s *Server) isIngestRoute(c echo.Context) bool {
+	return c.Request().Method == http.MethodPost && (c.Path() == s.cfg.CaliperPath || c.Path() == "/edx")
 }
 
 func (s *Server) toProblem(err error, c echo.Context) *Problem {

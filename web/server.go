@@ -28,9 +28,11 @@ type Config struct {
 	Limits          Limits // zero fields take DefaultLimits
 }
 
-// Ingester stores Caliper envelopes.
+// Ingester stores Caliper envelopes in two steps, timed apart: Prepare
+// decodes and validates (errors are *caliper.Error), Save stores atomically.
 type Ingester interface {
-	Ingest(ctx context.Context, src ingest.Source, body []byte) (ingest.Result, error)
+	Prepare(src ingest.Source, body []byte) (*ingest.Batch, error)
+	Save(ctx context.Context, b *ingest.Batch) (ingest.Result, error)
 }
 
 // KeyStore resolves API tokens.
@@ -52,6 +54,7 @@ type Deps struct {
 	Query   Querier
 	Lookups Lookups
 	Edx     EdxTransformer // nil: POST /edx answers 501
+	Metrics *Metrics       // nil: a registry of the server's own, served by nobody
 }
 
 // Server is the lrs HTTP server.
@@ -64,6 +67,7 @@ type Server struct {
 	query   Querier
 	lookups Lookups
 	edx     EdxTransformer
+	metrics *Metrics
 	echo    *echo.Echo
 
 	limits   Limits
@@ -73,14 +77,17 @@ type Server struct {
 
 // NewServer builds the server and its routes.
 func NewServer(cfg Config, log *slog.Logger, d Deps) *Server {
-	s := &Server{cfg: cfg, log: log, ingest: d.Ingest, keys: d.Keys, health: d.Health, query: d.Query, lookups: d.Lookups, edx: d.Edx}
+	s := &Server{cfg: cfg, log: log, ingest: d.Ingest, keys: d.Keys, health: d.Health, query: d.Query, lookups: d.Lookups, edx: d.Edx, metrics: d.Metrics}
+	if s.metrics == nil {
+		s.metrics = NewMetrics(0)
+	}
 	s.limits = cfg.Limits.withDefaults()
 	s.inflight = semaphore.NewWeighted(s.limits.MaxInflightBytes)
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
 	e.Use(middleware.RequestID())
-	e.Use(s.requestLog)
+	e.Use(s.requestLog, s.metrics.observe)
 	e.Use(middleware.Recover())
 	e.Use(s.active.track, trackBody)
 

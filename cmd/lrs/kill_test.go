@@ -35,7 +35,7 @@ func TestKill9UnderLoad(t *testing.T) {
 		if kind == "postgres" {
 			dbURL = storetest.URL(t, kind)
 		}
-		environ := append(os.Environ(), "LRS_DATABASE_URL="+dbURL, "LRS_MIGRATE=true", "LRS_LOG_LEVEL=warn")
+		environ := append(os.Environ(), "LRS_DATABASE_URL="+dbURL, "LRS_MIGRATE=true", "LRS_LOG_LEVEL=warn", "LRS_ADMIN_ADDR=127.0.0.1:0")
 		keys := exec.Command(bin, "keys", "create", "--tenant", "t", "--scopes", "write,read")
 		keys.Env = environ
 		out, err := keys.Output()

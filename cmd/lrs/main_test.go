@@ -37,8 +37,15 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// env is a getenv over vars; the admin listener takes a free port unless
+// vars say otherwise (tests run at once must not share 127.0.0.1:9090).
 func env(vars map[string]string) func(string) string {
-	return func(k string) string { return vars[k] }
+	return func(k string) string {
+		if v, ok := vars[k]; ok || k != "LRS_ADMIN_ADDR" {
+			return v
+		}
+		return "127.0.0.1:0"
+	}
 }
 
 func runCmd(t *testing.T, getenv func(string) string, args ...string) (string, error) {

@@ -78,7 +78,7 @@ func TestReadmePostgres(t *testing.T) {
 	// -e: stop at the first failing line; the trap stops the server if a line fails.
 	cmd := exec.CommandContext(ctx, "bash", "-c", "set -euo pipefail\ntrap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n"+script)
 	cmd.Dir = "../.."
-	cmd.Env = append(os.Environ(), "LRS_ADDR=127.0.0.1:"+port, "PATH="+path)
+	cmd.Env = append(os.Environ(), "LRS_ADDR=127.0.0.1:"+port, "LRS_ADMIN_ADDR=127.0.0.1:0", "PATH="+path)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err = cmd.Run()

@@ -123,7 +123,7 @@ var statuses sync.Map
 func startBinary(b *testing.B, bin string) (string, string, int, func()) {
 	b.Helper()
 	dir := b.TempDir()
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data-dir", dir, "--log-level", "warn")
+	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data-dir", dir, "--log-level", "warn", "--admin-addr", "127.0.0.1:0")
 	stdout, _ := cmd.StdoutPipe()
 	var logs bytes.Buffer
 	cmd.Stderr = &logs

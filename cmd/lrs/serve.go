@@ -48,6 +48,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	starter := web.NewStarter(cfg.Limits.web(), log)
 	serveCtx, stopServing := context.WithCancel(ctx)
 	defer stopServing()
+	metrics := web.NewMetrics(cfg.Ops.MetricsTenants)
+	adminAddr, adminDone, err := cfg.Ops.startAdmin(serveCtx, metrics, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer func() { stopServing(); adminDone() }()
 	served := make(chan error, 1)
 	go func() { served <- starter.Serve(serveCtx, ln) }()
 
@@ -66,7 +73,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		MaxBody:         int64(cfg.MaxBody),
 		AcceptBareToken: cfg.AcceptBareToken,
 		Limits:          cfg.Limits.web(),
-	}, log, web.Deps{Ingest: svc, Keys: db, Health: db, Query: query.NewService(db), Lookups: db, Edx: edxDep})
+	}, log, web.Deps{Ingest: svc, Keys: db, Health: db, Query: query.NewService(db), Lookups: db, Edx: edxDep, Metrics: metrics})
+	metrics.WatchStore(db, db)
 
 	starter.Ready(srv) // before the banner: its curl line must work at once
 	base := baseURL(ln.Addr())
@@ -77,7 +85,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			return err
 		}
 	}
-	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("ui", base+"/ui/"), slog.String("caliper_path", cfg.CaliperPath),
+	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("admin", adminAddr), slog.String("ui", base+"/ui/"), slog.String("caliper_path", cfg.CaliperPath),
 		slog.String("validation", mode.String()), slog.String("store", t.String()), slog.Bool("edx", edxT != nil), slog.Uint64("schema_version", uint64(st.Version)))
 	err = <-served
 	log.Info("stopped")

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+
+	"github.com/lrs-dev/lrs/web"
+)
+
+// opsSettings are what operators run lrs with beyond storage: the admin
+// listener and metrics (docs/operations.md).
+type opsSettings struct {
+	AdminAddr      string
+	MetricsTenants int
+}
+
+func (o *opsSettings) flags(fs *flag.FlagSet) {
+	fs.StringVar(&o.AdminAddr, "admin-addr", "127.0.0.1:9090", "address of the admin listener: Prometheus /metrics and /debug/pprof/ (keep it private; empty: no admin listener)")
+	fs.IntVar(&o.MetricsTenants, "metrics-tenants", web.DefaultMetricsTenants, "tenants that get metrics labels of their own; the rest are counted as \"(other)\"")
+}
+
+func (o *opsSettings) validate() error {
+	var errs []error
+	if o.AdminAddr != "" {
+		if _, _, err := net.SplitHostPort(o.AdminAddr); err != nil {
+			errs = append(errs, fmt.Errorf("--admin-addr (LRS_ADMIN_ADDR) must be host:port or empty, got %q", o.AdminAddr))
+		}
+	}
+	if o.MetricsTenants < 1 {
+		errs = append(errs, errors.New("--metrics-tenants (LRS_METRICS_TENANTS) must be at least 1"))
+	}
+	return errors.Join(errs...)
+}
+
+// startAdmin listens on --admin-addr and serves metrics and pprof there until
+// ctx is done; wait returns once it has stopped. No address: nothing to wait for.
+func (o *opsSettings) startAdmin(ctx context.Context, m *web.Metrics, log *slog.Logger) (addr string, wait func(), err error) {
+	if o.AdminAddr == "" {
+		return "", func() {}, nil
+	}
+	ln, err := net.Listen("tcp", o.AdminAddr)
+	if err != nil {
+		return "", nil, fmt.Errorf("listen on --admin-addr %s (LRS_ADMIN_ADDR; empty turns the admin listener off): %w", o.AdminAddr, err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := web.ServeAdmin(ctx, ln, m, log); err != nil {
+			log.Error("admin listener stopped", slog.Any("err", err))
+		}
+	}()
+	return ln.Addr().String(), func() { <-done }, nil
+}
