@@ -31,6 +31,7 @@ type Backend interface {
 	Stats(ctx context.Context, f EventFilter, by []string, limit int) ([]StatRow, error)
 	TableCounts(ctx context.Context) (TableCounts, error)
 	PoolStats() PoolStats
+	Copier
 }
 
 // TableCounts is how many rows the main tables hold.

@@ -25,10 +25,11 @@ var synopses = map[string]string{
 	"bench ingest":    "lrs bench ingest --url URL --token T [--clients N] [--batch B] [--duration D] [flags]\n  Post synthetic Caliper envelopes to any endpoint with closed-loop clients; latency percentiles,\n  a ledger of acknowledged ids and, with --check, a read-back that finds each once (docs/benchmarks.md).",
 	"bench edx-log":   "lrs bench edx-log [flags]\n  Write a synthetic Open edX tracking log.",
 	"backup":          "lrs backup --to FILE [flags]\n  Copy the embedded store, while it runs, into a new database file.",
+	"copy":            "lrs copy --from URL --to URL [flags]\n  Copy a whole store (tenants, keys, envelopes, events, entities, settings) into an empty one or an earlier copy,\n  between any two backends; run it again to resume or to catch up (docs/operations.md).",
 }
 
 // commands are the top-level commands, for suggestions.
-var commands = []string{"serve", "migrate", "keys", "validate", "transform", "import", "bench", "backup", "version", "help"}
+var commands = []string{"serve", "migrate", "keys", "validate", "transform", "import", "bench", "backup", "copy", "version", "help"}
 
 // printHelp writes a command's usage and every flag with its LRS_* variable
 // and default.

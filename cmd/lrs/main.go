@@ -69,6 +69,8 @@ Usage:
                                     load a synthetic dataset and measure the
                                     read API (docs/benchmarks.md)
   lrs backup --to FILE              copy the embedded store while it runs
+  lrs copy --from URL --to URL      copy a whole store into another (any
+                                    backends; resumable): embedded -> PostgreSQL
   lrs version                       the version and source revision
 
 Every flag can also be set as an LRS_* environment variable:
@@ -100,6 +102,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runBench(ctx, rest, getenv, stdout, stderr)
 	case "backup":
 		return runBackup(ctx, rest, getenv, stdout, stderr)
+	case "copy":
+		return runCopy(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, versionString())
 		return nil
