@@ -56,15 +56,22 @@ func (f Families) Value(t testing.TB, name string, labels ...string) float64 {
 	return v
 }
 
-// Has reports whether name is in the scrape: a family, or a histogram's
-// NAME_count, NAME_sum or NAME_bucket.
+// Has reports whether name is in the scrape: a family, a histogram's
+// NAME_count, NAME_sum or NAME_bucket, or a summary's NAME_count or NAME_sum.
 func (f Families) Has(name string) bool {
 	if f[name] != nil {
 		return true
 	}
 	for _, suffix := range []string{"_count", "_sum", "_bucket"} {
-		if base, ok := strings.CutSuffix(name, suffix); ok && f[base].GetType() == dto.MetricType_HISTOGRAM {
+		base, ok := strings.CutSuffix(name, suffix)
+		if !ok || f[base] == nil {
+			continue
+		}
+		switch f[base].GetType() {
+		case dto.MetricType_HISTOGRAM:
 			return true
+		case dto.MetricType_SUMMARY:
+			return suffix != "_bucket"
 		}
 	}
 	return false
