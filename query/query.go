@@ -19,6 +19,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/lrs-dev/lrs/internal/hll"
 	"github.com/lrs-dev/lrs/store"
 )
 
@@ -52,7 +53,7 @@ var filterParams = []string{
 // Endpoint parameter sets, filters included.
 var (
 	EventsParams = append(slices.Clone(filterParams), "limit", "ascending", "cursor")
-	StatsParams  = append(slices.Clone(filterParams), "by", "limit")
+	StatsParams  = append(slices.Clone(filterParams), "by", "limit", "count")
 	ExportParams = append(slices.Clone(filterParams), "format")
 )
 
@@ -176,7 +177,7 @@ func parseBool(v url.Values, name string) (bool, error) {
 type Store interface {
 	ListEvents(ctx context.Context, f store.EventFilter, after *store.Position, ascending bool, limit int) ([]store.StoredEvent, error)
 	ExportEvents(ctx context.Context, f store.EventFilter, dataOnly bool, fn func(*store.StoredEvent) error) error
-	Stats(ctx context.Context, f store.EventFilter, by []string, limit int) ([]store.StatRow, error)
+	Stats(ctx context.Context, q store.StatsQuery) (store.StatsAnswer, error)
 }
 
 // Service answers read queries for one store.
@@ -313,8 +314,17 @@ var StatDimensions = []string{"action", "type", "object", "actor", "course", "da
 type StatsResult struct {
 	By     []string         `json:"by"`
 	Groups []map[string]any `json:"groups"`
+	// Count is what was counted: "events", or "actors" (distinct).
+	Count string `json:"count"`
 	// Truncated: more groups exist than limit allowed.
 	Truncated bool `json:"truncated"`
+	// Source is where the counts come from: "rollup" (roll-ups plus the
+	// events stored since they were updated) or "scan" (the events).
+	Source string `json:"source"`
+	// Approximate: counts are HyperLogLog estimates, within ApproxError
+	// (relative standard error) of the exact count.
+	Approximate bool     `json:"approximate"`
+	ApproxError *float64 `json:"approximate_error,omitempty"`
 }
 
 // Stats answers GET /api/v1/stats.
@@ -345,11 +355,27 @@ func (s *Service) Stats(ctx context.Context, tenantID int64, params url.Values) 
 	if len(by) == 0 || len(by) > 2 {
 		return nil, &ParamError{Param: "by", Message: "give one or two of " + strings.Join(StatDimensions, ", ")}
 	}
-	rows, err := s.store.Stats(ctx, f, by, limit+1)
+	q := store.StatsQuery{Filter: f, By: by, Limit: limit + 1}
+	switch params.Get("count") {
+	case "", "events":
+	case "actors":
+		q.Distinct = store.DistinctActors
+	default:
+		return nil, &ParamError{Param: "count", Message: "use events or actors"}
+	}
+	ans, err := s.store.Stats(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	res := &StatsResult{By: by, Groups: make([]map[string]any, 0, len(rows))}
+	rows := ans.Rows
+	res := &StatsResult{By: by, Count: "events", Groups: make([]map[string]any, 0, len(rows)), Source: ans.Source, Approximate: ans.Approximate}
+	if q.Distinct != "" {
+		res.Count = "actors"
+	}
+	if ans.Approximate {
+		e := hll.StdError
+		res.ApproxError = &e
+	}
 	if len(rows) > limit {
 		rows, res.Truncated = rows[:limit], true
 	}

@@ -28,7 +28,10 @@ type Backend interface {
 	EventByID(ctx context.Context, tenantID int64, id uuid.UUID) (StoredEvent, error)
 	EnvelopeByID(ctx context.Context, tenantID int64, id string) (json.RawMessage, error)
 	EntityByID(ctx context.Context, tenantID int64, id string) (json.RawMessage, error)
-	Stats(ctx context.Context, f EventFilter, by []string, limit int) ([]StatRow, error)
+	Stats(ctx context.Context, q StatsQuery) (StatsAnswer, error)
+	// Rollup adds what was stored since the last call to the roll-ups that
+	// answer stats (rollup.go) and returns how many events it added.
+	Rollup(ctx context.Context) (int, error)
 	TableCounts(ctx context.Context) (TableCounts, error)
 	PoolStats() PoolStats
 	Copier

@@ -37,10 +37,10 @@ func TestFilterSQL(t *testing.T) {
 // TestStatsSQLUnknown: a dimension without SQL is an error, not a query.
 func TestStatsSQLUnknown(t *testing.T) {
 	for _, d := range []dialect{postgres, sqliteDialect} {
-		if _, err := statsQuery(filterConditions(EventFilter{TenantID: 1}, d), []string{"week"}, 10); err == nil {
+		if _, err := statsQuery(filterConditions(EventFilter{TenantID: 1}, d), []string{"week"}, 10, false); err == nil {
 			t.Errorf("%s: no error", d.name)
 		}
-		if _, err := statsQuery(filterConditions(EventFilter{TenantID: 1}, d), []string{"day", "action"}, 10); err != nil {
+		if _, err := statsQuery(filterConditions(EventFilter{TenantID: 1}, d), []string{"day", "action"}, 10, false); err != nil {
 			t.Errorf("%s: %v", d.name, err)
 		}
 	}

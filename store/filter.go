@@ -2,7 +2,6 @@ package store
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -81,6 +80,13 @@ func (c *conditions) sql() string { return strings.Join(c.where, "\n  AND ") }
 // filterConditions is the WHERE clause of f in dialect d.
 func filterConditions(f EventFilter, d dialect) *conditions {
 	c := &conditions{d: d}
+	c.filter(f)
+	return c
+}
+
+// filter adds the conditions of f.
+func (c *conditions) filter(f EventFilter) {
+	d := c.d
 	c.add("e.tenant_id = " + c.arg(f.TenantID))
 	c.anyOf("e.actor_id", f.Actors)
 	c.anyOf("e.action", f.Actions)
@@ -114,7 +120,6 @@ func filterConditions(f EventFilter, d dialect) *conditions {
 		}
 		c.add("(" + strings.Join(alts, " OR ") + ")")
 	}
-	return c
 }
 
 // eachEvent scans every row into one reused StoredEvent and hands it to fn.
@@ -137,29 +142,6 @@ func eachEvent(rows interface {
 		return translate(fmt.Errorf("export events: %w", err))
 	}
 	return nil
-}
-
-// statsQuery builds the grouped count for the dimensions by (query's
-// vocabulary) in c's dialect: largest groups first (ties by key), or
-// chronological when a dimension is a time.
-func statsQuery(c *conditions, by []string, limit int) (string, error) {
-	var exprs, groups []string
-	chronological := false
-	for i, d := range by {
-		expr, ok := c.d.stats[d]
-		if !ok {
-			return "", fmt.Errorf("stats: unknown dimension %q", d)
-		}
-		exprs = append(exprs, expr)
-		groups = append(groups, strconv.Itoa(i+1))
-		chronological = chronological || d == "day" || d == "hour"
-	}
-	order := "count(*) DESC, " + strings.Join(groups, ", ")
-	if chronological {
-		order = strings.Join(groups, ", ")
-	}
-	return "SELECT " + strings.Join(exprs, ", ") + ", count(*)\nFROM events e\nWHERE " + c.sql() +
-		"\nGROUP BY " + strings.Join(groups, ", ") + "\nORDER BY " + order + "\nLIMIT " + c.arg(limit), nil
 }
 
 // StatRow is one group of Stats: its keys, in the order asked, and its count.

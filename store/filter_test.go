@@ -109,7 +109,8 @@ func TestStatDimensions(t *testing.T) {
 		db := storetest.Open(t, kind)
 		tenant := saveDocs(t, db, "stats", `{"n":1}`, `{"n":2}`, `{"n":3}`)
 		for _, d := range query.StatDimensions {
-			rows, err := db.Stats(context.Background(), store.EventFilter{TenantID: tenant}, []string{d}, 10)
+			ans, err := db.Stats(context.Background(), store.StatsQuery{Filter: store.EventFilter{TenantID: tenant}, By: []string{d}, Limit: 10})
+			rows := ans.Rows
 			if err != nil {
 				t.Fatalf("by %s: %v", d, err)
 			}
@@ -121,11 +122,12 @@ func TestStatDimensions(t *testing.T) {
 				t.Errorf("by %s: %d events counted, want 3", d, total)
 			}
 		}
-		rows, err := db.Stats(context.Background(), store.EventFilter{TenantID: tenant}, []string{"hour"}, 10)
+		ans, err := db.Stats(context.Background(), store.StatsQuery{Filter: store.EventFilter{TenantID: tenant}, By: []string{"hour"}, Limit: 10})
+		rows := ans.Rows
 		if err != nil || len(rows) != 3 || *rows[0].Keys[0] != "2026-01-02T03:00:00Z" {
 			t.Errorf("by hour: %v, %v", rows, err)
 		}
-		if _, err := db.Stats(context.Background(), store.EventFilter{TenantID: tenant}, []string{"nope"}, 10); err == nil {
+		if _, err := db.Stats(context.Background(), store.StatsQuery{Filter: store.EventFilter{TenantID: tenant}, By: []string{"nope"}, Limit: 10}); err == nil {
 			t.Error("unknown dimension: no error")
 		}
 	})

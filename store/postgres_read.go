@@ -187,24 +187,6 @@ func (s *Postgres) EnvelopeByID(ctx context.Context, tenantID int64, publicID st
 	return out, nil
 }
 
-// Stats counts the events matching f grouped by one or two dimensions (query.StatDimensions),
-// largest groups first (ties by key), at most limit groups. Time dimensions
-// sort chronologically instead.
-func (s *Postgres) Stats(ctx context.Context, f EventFilter, by []string, limit int) ([]StatRow, error) {
-	c := filterConditions(f, postgres)
-	sql, err := statsQuery(c, by, limit)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := s.pool.Query(ctx, sql, c.args...)
-	if err != nil {
-		return nil, translate(fmt.Errorf("stats: %w", err))
-	}
-	defer rows.Close()
-	out, err := scanStats(rows, len(by))
-	return out, translate(err)
-}
-
 // TableCounts returns how many envelopes, events and entities are stored (all tenants).
 func (s *Postgres) TableCounts(ctx context.Context) (TableCounts, error) {
 	var c TableCounts

@@ -150,22 +150,6 @@ func (s *SQLite) EnvelopeByID(ctx context.Context, tenantID int64, publicID stri
 	return out, nil
 }
 
-// Stats counts matching events grouped by one or two dimensions, as Postgres.Stats.
-func (s *SQLite) Stats(ctx context.Context, f EventFilter, by []string, limit int) ([]StatRow, error) {
-	c := filterConditions(f, sqliteDialect)
-	q, err := statsQuery(c, by, limit)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := s.r.QueryContext(ctx, q, c.args...)
-	if err != nil {
-		return nil, translateSQLite(fmt.Errorf("stats: %w", err))
-	}
-	defer rows.Close()
-	out, err := scanStats(rows, len(by))
-	return out, translateSQLite(err)
-}
-
 // TableCounts returns how many envelopes, events and entities are stored (all tenants).
 func (s *SQLite) TableCounts(ctx context.Context) (TableCounts, error) {
 	var c TableCounts

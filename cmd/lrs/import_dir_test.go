@@ -118,7 +118,8 @@ func TestImportDirectory(t *testing.T) {
 		}
 		defer db.Close()
 		tenant, _ := db.EnsureTenant(context.Background(), "default")
-		rows, err := db.Stats(context.Background(), store.EventFilter{TenantID: tenant}, []string{"course"}, 100)
+		ans, err := db.Stats(context.Background(), store.StatsQuery{Filter: store.EventFilter{TenantID: tenant}, By: []string{"course"}, Limit: 100})
+		rows := ans.Rows
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -76,6 +76,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}, log, web.Deps{Ingest: svc, Keys: db, Health: db, Query: query.NewService(db), Lookups: db, Edx: edxDep, Metrics: metrics})
 	metrics.WatchStore(db, db)
 
+	// Roll-ups stop with the server, before the store closes.
+	rollupsDone := make(chan struct{})
+	go func() { defer close(rollupsDone); store.RunRollups(serveCtx, db, time.Second) }()
+	defer func() { stopServing(); <-rollupsDone }()
+
 	starter.Ready(srv) // before the banner: its curl line must work at once
 	base := baseURL(ln.Addr())
 	if t.path != "" {

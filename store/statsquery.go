@@ -1,0 +1,170 @@
+package store
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lrs-dev/lrs/internal/hll"
+)
+
+// DistinctActors, as StatsQuery.Distinct, counts distinct actors instead of events.
+const DistinctActors = "actor"
+
+// StatsQuery is a grouped count of a tenant's events.
+type StatsQuery struct {
+	Filter EventFilter
+	By     []string // one or two of query.StatDimensions
+	Limit  int
+	// Distinct is "" to count events, DistinctActors to count actors.
+	Distinct string
+	// Scan answers from the events alone, never from roll-ups.
+	Scan bool
+}
+
+// StatsAnswer is the answer to a StatsQuery.
+type StatsAnswer struct {
+	Rows []StatRow
+	// Source is "rollup" (roll-ups up to their position plus a scan of
+	// the events after it) or "scan".
+	Source string
+	// Approximate: counts are HyperLogLog estimates (hll.StdError).
+	Approximate bool
+}
+
+// Stats sources.
+const (
+	SourceRollup = "rollup"
+	SourceScan   = "scan"
+)
+
+// statsQuery builds the grouped count for the dimensions by (query's
+// vocabulary) in c's dialect: largest groups first (ties by key), or
+// chronological when a dimension is a time. distinct counts distinct
+// actors instead of rows.
+func statsQuery(c *conditions, by []string, limit int, distinct bool) (string, error) {
+	exprs, err := statExprs(c.d, by, "")
+	if err != nil {
+		return "", err
+	}
+	measure := "count(*)"
+	if distinct {
+		measure = "count(DISTINCT e.actor_id)"
+	}
+	return "SELECT " + strings.Join(exprs, ", ") + ", " + measure + "\nFROM events e\nWHERE " + c.sql() +
+		"\nGROUP BY " + groupList(len(by)) + "\nORDER BY " + statsOrder(by, measure) + "\nLIMIT " + c.arg(limit), nil
+}
+
+// rollupStatsQuery counts like statsQuery from a count roll-up table: its
+// rows up to the tenant's position, plus the events stored after it.
+func rollupStatsQuery(d dialect, table string, f EventFilter, by []string, limit int) (string, []any, error) {
+	c := &conditions{d: d}
+	c.add("r.tenant_id = " + c.arg(f.TenantID))
+	c.anyOf("r.action", f.Actions)
+	c.anyOf("r.type", f.Types)
+	c.anyOf("r.profile", f.Profiles)
+	if f.Since != nil {
+		c.add("r.bucket >= " + c.time(*f.Since))
+	}
+	if f.Until != nil {
+		c.add("r.bucket < " + c.time(*f.Until))
+	}
+	rollupWhere := c.sql()
+	c.where = nil
+	c.filter(f)
+	c.add(fmt.Sprintf(d.tailAfter, c.arg(f.TenantID)))
+	rExprs, err := statExprs(d, by, "r")
+	if err != nil {
+		return "", nil, err
+	}
+	eExprs, _ := statExprs(d, by, "")
+	keys := make([]string, len(by))
+	for i := range by {
+		keys[i] = "k" + strconv.Itoa(i+1)
+		rExprs[i] += " AS " + keys[i]
+	}
+	groups := groupList(len(by))
+	sql := "SELECT " + strings.Join(keys, ", ") + ", sum(n)\nFROM (\n" +
+		"SELECT " + strings.Join(rExprs, ", ") + ", sum(r.count) AS n\nFROM " + table + " r\nWHERE " + rollupWhere + "\nGROUP BY " + groups +
+		"\nUNION ALL\n" +
+		"SELECT " + strings.Join(eExprs, ", ") + ", count(*)\nFROM events e\nWHERE " + c.sql() + "\nGROUP BY " + groups +
+		"\n) x\nGROUP BY " + groups + "\nORDER BY " + statsOrder(by, "sum(n)") + "\nLIMIT " + c.arg(limit)
+	return sql, c.args, nil
+}
+
+// statExprs are the SQL of each dimension on events (table "") or on a
+// roll-up table ("r": its bucket stands for the event time).
+func statExprs(d dialect, by []string, table string) ([]string, error) {
+	exprs := make([]string, len(by))
+	for i, dim := range by {
+		expr, ok := d.stats[dim]
+		if !ok {
+			return nil, fmt.Errorf("stats: unknown dimension %q", dim)
+		}
+		if table == "r" {
+			expr = strings.ReplaceAll(strings.ReplaceAll(expr, "e.event_time", "r.bucket"), "e.", "r.")
+		}
+		exprs[i] = expr
+	}
+	return exprs, nil
+}
+
+func groupList(n int) string {
+	g := make([]string, n)
+	for i := range g {
+		g[i] = strconv.Itoa(i + 1)
+	}
+	return strings.Join(g, ", ")
+}
+
+// statsOrder: chronological when a dimension is a time, else largest first.
+func statsOrder(by []string, measure string) string {
+	if slices.Contains(by, "day") || slices.Contains(by, "hour") {
+		return groupList(len(by))
+	}
+	return measure + " DESC, " + groupList(len(by))
+}
+
+// actorSketches is what the actor roll-up answer is made of: the stored
+// sketches of the days asked and the events stored after the position.
+type actorSketches struct {
+	days map[time.Time]*hll.Sketch
+}
+
+func (a *actorSketches) add(day time.Time, s *hll.Sketch) {
+	if a.days == nil {
+		a.days = map[time.Time]*hll.Sketch{}
+	}
+	if cur := a.days[day]; cur != nil {
+		cur.Merge(s)
+	} else {
+		a.days[day] = s
+	}
+}
+
+func (a *actorSketches) addActor(day time.Time, actor string) {
+	var s hll.Sketch
+	s.Add(actor)
+	a.add(day, &s)
+}
+
+// rows are the estimates by day, chronological, at most limit.
+func (a *actorSketches) rows(limit int) []StatRow {
+	days := make([]time.Time, 0, len(a.days))
+	for d := range a.days {
+		days = append(days, d)
+	}
+	slices.SortFunc(days, func(x, y time.Time) int { return cmp.Compare(x.UnixMicro(), y.UnixMicro()) })
+	if len(days) > limit {
+		days = days[:limit]
+	}
+	out := make([]StatRow, len(days))
+	for i, d := range days {
+		key := d.Format("2006-01-02")
+		out[i] = StatRow{Keys: []*string{&key}, Count: a.days[d].Estimate()}
+	}
+	return out
+}
