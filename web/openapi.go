@@ -16,3 +16,15 @@ var openAPIDoc []byte
 func (s *Server) openAPI(c echo.Context) error {
 	return c.JSONBlob(http.StatusOK, openAPIDoc)
 }
+
+// noParams refuses any query parameter on an endpoint that takes none (the
+// probes, the Caliper configuration, this document), as every endpoint
+// refuses parameters it does not know: a typo never passes unnoticed.
+func noParams(h echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if len(c.QueryParams()) > 0 {
+			return paramProblem(firstParam(c.QueryParams()), "unknown parameter; this endpoint takes none")
+		}
+		return h(c)
+	}
+}

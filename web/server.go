@@ -97,14 +97,14 @@ func NewServer(cfg Config, log *slog.Logger, d Deps) *Server {
 	}, path string, h echo.HandlerFunc) {
 		g.Match([]string{http.MethodGet, http.MethodHead}, path, h)
 	}
-	get(e, "/healthz", s.healthz)
-	get(e, "/readyz", s.readyz)
-	get(e, cfg.CaliperPath, s.caliperConfig)
+	get(e, "/healthz", noParams(s.healthz))
+	get(e, "/readyz", noParams(s.readyz))
+	get(e, cfg.CaliperPath, noParams(s.caliperConfig))
 	// Authentication and the content type are checked before the body is
 	// read; admitBody then bounds the bodies decoded at once.
 	e.POST(cfg.CaliperPath, s.postCaliper, s.requireScope(store.ScopeWrite), requireJSON, s.admitBody)
 	e.POST("/edx", s.postEdx, s.requireScope(store.ScopeWrite), s.admitBody)
-	get(e, "/api/openapi.json", s.openAPI)
+	get(e, "/api/openapi.json", noParams(s.openAPI))
 	get(e, "/ui/", s.ui)
 	toUI := func(c echo.Context) error { return c.Redirect(http.StatusFound, "/ui/") }
 	get(e, "/", toUI)
