@@ -104,6 +104,9 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	srvCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	go srv.Serve(srvCtx, ln)
+	if err := catchUpRollups(ctx, db, stdout); err != nil {
+		return err
+	}
 	b := &benchClient{base: "http://" + ln.Addr().String(), token: token, client: &http.Client{}}
 	return b.report(ctx, db, key.TenantID, pop, samples, stdout, stderr)
 }
@@ -246,6 +249,9 @@ func (b *benchClient) report(ctx context.Context, db store.Backend, tenantID int
 		{"first page by action", func() string { return "/api/v1/events?action=" + actions[rng.IntN(len(actions))] }},
 		{"event by id", func() string { return "/api/v1/events/urn:uuid:" + ids[rng.IntN(len(ids))] }},
 		{"stats by day for one course", func() string { return "/api/v1/stats?by=day&limit=400&course=" + url.QueryEscape(course()) }},
+		{"stats by action, whole tenant", func() string { return "/api/v1/stats?by=action" }},
+		{"stats by day, whole tenant", func() string { return "/api/v1/stats?by=day&limit=400" }},
+		{"distinct actors by day, whole tenant", func() string { return "/api/v1/stats?by=day&count=actors&limit=400" }},
 	}
 	fmt.Fprintln(stdout, "| query | requests | p50 ms | p99 ms |")
 	fmt.Fprintln(stdout, "|---|---|---|---|")
@@ -259,6 +265,10 @@ func (b *benchClient) report(ctx context.Context, db store.Backend, tenantID int
 			lat = append(lat, d)
 		}
 		fmt.Fprintf(stdout, "| %s | %d | %s | %s |\n", qq.name, len(lat), ms(lat.pct(50)), ms(lat.pct(99)))
+	}
+
+	if err := b.rollupReport(ctx, db, tenantID, stdout); err != nil {
+		return err
 	}
 
 	// Deep pages: walk one course 5 events a page; every page is timed, page 1000 on its own.

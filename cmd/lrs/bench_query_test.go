@@ -19,10 +19,14 @@ func TestBenchQuery(t *testing.T) {
 		if err := run(context.Background(), args, env(nil), &out, &errs); err != nil {
 			t.Fatalf("%v\n%s", err, errs.String())
 		}
-		for _, want := range []string{"loaded 600 events", "bytes/event", "export (all events, NDJSON): 600 events"} {
+		for _, want := range []string{"loaded 600 events", "bytes/event", "export (all events, NDJSON): 600 events",
+			"roll-up worker: 600 events added", "| /api/v1/stats?by=action | rollup |", "all equal", "largest error"} {
 			if !strings.Contains(out.String()+errs.String(), want) {
 				t.Errorf("no %q in:\n%s\n%s", want, out.String(), errs.String())
 			}
+		}
+		if strings.Contains(out.String(), "differs") {
+			t.Errorf("roll-ups differ from the scan:\n%s", out.String())
 		}
 	})
 }
