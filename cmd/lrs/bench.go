@@ -378,10 +378,12 @@ func runBenchEdxLog(args []string, getenv func(string) string, stdout, stderr io
 		size   byteSize = 1 << 30
 		out    string
 		seed   uint64
-		legacy float64
+		legacy     float64
+		documented bool
 	)
 	fs := newFlagSet("bench edx-log", stderr)
 	fs.Float64Var(&legacy, "legacy", 0, "share of lines (0 to 1) shaped as installations older than 2015 wrote them")
+	fs.BoolVar(&documented, "documented", false, "draw lines from every event shape of the Open edX tracking-log documentation, in a running course's proportions (docs/edx-mapping.md, \"Coverage report\")")
 	fs.Var(&size, "size", "approximate size of the log (bytes, or with KiB/MiB/GiB)")
 	fs.StringVar(&out, "out", "-", "file to write, - for standard output")
 	fs.Uint64Var(&seed, "seed", 1, "random seed: the same seed writes the same log")
@@ -390,6 +392,9 @@ func runBenchEdxLog(args []string, getenv func(string) string, stdout, stderr io
 	}
 	if legacy < 0 || legacy > 1 {
 		return &exitCodeError{code: 2, err: errors.New("bench edx-log: --legacy must be 0 to 1")}
+	}
+	if documented && legacy > 0 {
+		return &exitCodeError{code: 2, err: errors.New("bench edx-log: --documented and --legacy are different mixes: give one")}
 	}
 	w := stdout
 	if out != "-" {
@@ -405,9 +410,14 @@ func runBenchEdxLog(args []string, getenv func(string) string, stdout, stderr io
 	var written int64
 	lines := 0
 	for written < int64(size) {
-		line := g.EdxLine()
-		if legacy > 0 {
+		var line []byte
+		switch {
+		case documented:
+			line = g.EdxDocumentedLine()
+		case legacy > 0:
 			line = g.EdxMixedLine(legacy)
+		default:
+			line = g.EdxLine()
 		}
 		bw.Write(line)
 		bw.WriteByte('\n')

@@ -168,7 +168,8 @@ func runTransform(ctx context.Context, args []string, getenv func(string) string
 		}
 	}
 	if sum.ErrorCount > 0 {
-		return &exitCodeError{code: 1, err: fmt.Errorf("transform: %d lines refused (listed on stderr)", sum.ErrorCount)}
+		return &exitCodeError{code: 1, quiet: report == "json",
+			err: fmt.Errorf("transform: %d lines refused (listed on stderr)", sum.ErrorCount)}
 	}
 	return nil
 }

@@ -18,7 +18,8 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
+		var ec *exitCodeError
+		if !errors.Is(err, flag.ErrHelp) && !(errors.As(err, &ec) && ec.quiet) {
 			fmt.Fprintln(os.Stderr, "lrs:", err)
 		}
 		os.Exit(exitCode(err))
@@ -27,8 +28,9 @@ func main() {
 
 // exitCodeError carries a specific process exit status.
 type exitCodeError struct {
-	code int
-	err  error
+	code  int
+	err   error
+	quiet bool // already reported on stderr in a form that must stay alone there (lrs transform --report=json)
 }
 
 func (e *exitCodeError) Error() string { return e.err.Error() }

@@ -86,12 +86,37 @@ func TestTransformReport(t *testing.T) {
 	}
 
 	stderr.Reset()
-	run(context.Background(), []string{"transform", "--report=json", "--lms-url", testLMS, "--actor-secret", "s", log}, env(nil), &bytes.Buffer{}, &stderr)
+	err = run(context.Background(), []string{"transform", "--report=json", "--lms-url", testLMS, "--actor-secret", "s", log}, env(nil), &bytes.Buffer{}, &stderr)
+	// The exit status says a line was refused; main adds no line to the JSON on stderr.
+	if ec, ok := err.(*exitCodeError); !ok || ec.code != 1 || !ec.quiet {
+		t.Errorf("--report=json: %#v, want a quiet exit 1", err)
+	}
 	var r edx.Report
 	if err := json.Unmarshal(stderr.Bytes(), &r); err != nil {
 		t.Fatalf("--report=json: %v\n%s", err, stderr.String())
 	}
 	if r.Lines != 4 || r.Mapped != 1 || r.Refused != 1 || r.Learning != 2 || r.LearningMapped != 1 || len(r.Names) != 4 || len(r.Errors) != 1 {
 		t.Errorf("--report=json: %+v", r)
+	}
+}
+
+// TestTransformReportOnDocumentedMix: the coverage report of a realistic
+// mix of every documented event (bench edx-log --documented) shows at
+// least 95 % of the learning events mapped, and none refused.
+func TestTransformReportOnDocumentedMix(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "doc.log")
+	if err := run(context.Background(), []string{"bench", "edx-log", "--documented", "--size", "512KiB", "--out", log}, env(nil), &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	if err := run(context.Background(), []string{"transform", "--report=json", "--lms-url", testLMS, "--actor-secret", "s", log}, env(nil), &bytes.Buffer{}, &stderr); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	var r edx.Report
+	if err := json.Unmarshal(stderr.Bytes(), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Lines < 500 || r.Coverage < 0.95 || r.Refused != 0 {
+		t.Errorf("%d lines, coverage %.3f, %d refused", r.Lines, r.Coverage, r.Refused)
 	}
 }

@@ -107,11 +107,15 @@ func parseRaw(line []byte) (*rawEvent, error) {
 		switch raw[0] {
 		case '{':
 			ev.data = decodeObject(raw)
+		case '[':
+			ev.data, ev.dataRaw = decodeList(raw)
 		case '"':
 			var s string
 			if json.Unmarshal(raw, &s) == nil && s != "" {
 				if m := decodeObject([]byte(s)); m != nil {
 					ev.data = m
+				} else if m, answers := decodeList([]byte(s)); m != nil {
+					ev.data, ev.dataRaw = m, answers
 				} else {
 					ev.dataRaw = s
 				}
@@ -134,6 +138,23 @@ func parseRaw(line []byte) (*rawEvent, error) {
 	}
 	ev.time = t
 	return ev, nil
+}
+
+// decodeList reads the data of a browser problem_graded, a list of the
+// submitted answers (a form's query string) and the problem's HTML, as
+// {"answers": …, "contents": …}; it returns the answers too, to be read as a
+// browser problem_check's form data is. Nil for anything else.
+func decodeList(b []byte) (map[string]any, string) {
+	var items []any
+	if json.Unmarshal(b, &items) != nil || len(items) == 0 {
+		return nil, ""
+	}
+	m := map[string]any{"answers": items[0]}
+	if len(items) > 1 {
+		m["contents"] = items[1]
+	}
+	answers, _ := items[0].(string)
+	return m, answers
 }
 
 // decodeObject decodes a JSON object with numbers kept as json.Number, or returns nil.
@@ -323,7 +344,10 @@ func caliperTime(t time.Time) string {
 // else the input_<block>_… key of the form data. In the default mode a
 // referer naming a block other than a problem (the unit or sequence the
 // learner is on) gives way to the input key, and legacy input keys are read.
-func (e *rawEvent) browserProblemBlock() string {
+func (e *rawEvent) browserProblemBlock() string { return e.problemBlockFrom(e.dataRaw) }
+
+// problemBlockFrom is browserProblemBlock reading the input keys of form.
+func (e *rawEvent) problemBlockFrom(form string) string {
 	for _, k := range []string{"problem_id", "module_id"} {
 		if v := str(e.data[k]); v != "" {
 			return v
@@ -333,7 +357,7 @@ func (e *rawEvent) browserProblemBlock() string {
 	if activated != "" && (!e.currentKeys || isProblem(e.usage(activated))) {
 		return activated
 	}
-	if name := inputBlock(e.dataRaw, e.currentKeys); name != "" {
+	if name := inputBlock(form, e.currentKeys); name != "" {
 		if key := courseKey(e.courseID()); key != "" {
 			return "block-v1:" + key + "+type@problem+block@" + name
 		}

@@ -49,13 +49,6 @@ func Classify(name string, compat bool) string {
 	return ClassUnknown
 }
 
-// notLearning are the event names left unmapped on purpose, with why
-// (docs/edx-mapping.md, "Deliberately not mapped").
-var notLearning = map[string]string{
-	"edx.forum.thread.reported":   "moderation, not learning",
-	"edx.forum.thread.unreported": "moderation, not learning",
-}
-
 // count adds one result to the per-name counts.
 func (s *Summary) count(r Result) {
 	name := r.Name

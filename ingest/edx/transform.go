@@ -221,6 +221,12 @@ func (t *Transformer) actor(e *rawEvent) (map[string]any, error) {
 	if len(candidates) == 0 {
 		return nil, errAnonymous
 	}
+	return t.person(candidates...)
+}
+
+// person is the Person of a user named by any of candidates (user ids or
+// usernames, best first): from the actor map, else a keyed hash of the first.
+func (t *Transformer) person(candidates ...string) (map[string]any, error) {
 	for _, c := range candidates {
 		if anon, ok := t.cfg.ActorMap[c]; ok {
 			return map[string]any{"id": t.lms + "/user/" + anon, "type": "Person"}, nil
