@@ -375,9 +375,9 @@ func moreOf(body []byte) string {
 // installation's history (docs/edx-mapping.md, "Coverage").
 func runBenchEdxLog(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var (
-		size   byteSize = 1 << 30
-		out    string
-		seed   uint64
+		size       byteSize = 1 << 30
+		out        string
+		seed       uint64
 		legacy     float64
 		documented bool
 	)
