@@ -112,3 +112,7 @@ func (s *SQLite) RevokeKey(ctx context.Context, id int64) error {
 	}
 	return nil
 }
+
+// KeyCacheStats: the embedded store has no key cache (a lookup is a local
+// index probe), so it is always off.
+func (s *SQLite) KeyCacheStats() KeyCacheStats { return KeyCacheStats{} }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -108,6 +109,23 @@ func TestMetricsScrape(t *testing.T) {
 		moved("lrs_http_request_duration_seconds_count", 2, "method", "POST", "route", "/caliper", "status", "200")
 		moved("lrs_http_request_duration_seconds_count", 1, "method", "POST", "route", "/caliper", "status", "401")
 		moved("lrs_http_request_duration_seconds_count", 1, "method", "GET", "route", "/api/v1/events", "status", "200")
+		moved("lrs_store_commits_total", 2) // one request at a time: a commit each
+		moved("lrs_store_committed_envelopes_total", 2)
+		if kind == "postgres" { // the key cache: on once its listener is up, then answering
+			for deadline := time.Now().Add(5 * time.Second); after.Value(t, "lrs_key_cache_on") != 1; time.Sleep(20 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatal("lrs_key_cache_on never 1")
+				}
+				after = promtest.Scrape(t, admin+"/metrics")
+			}
+			hits := after.Value(t, "lrs_key_cache_hits_total")
+			for range 2 {
+				do("GET", "/api/v1/events?limit=1", token, "")
+			}
+			if got := promtest.Scrape(t, admin+"/metrics").Value(t, "lrs_key_cache_hits_total"); got < hits+1 {
+				t.Errorf("lrs_key_cache_hits_total %v after two more requests, was %v", got, hits)
+			}
+		}
 		if after.Value(t, "lrs_ingest_store_seconds_sum") <= before.Sum("lrs_ingest_store_seconds_sum") {
 			t.Error("store time did not grow")
 		}
