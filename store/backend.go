@@ -23,6 +23,7 @@ type Backend interface {
 	KeyByToken(ctx context.Context, token string) (Key, error)
 	ListKeys(ctx context.Context) ([]Key, error)
 	RevokeKey(ctx context.Context, id int64) error
+	SetKeyRateLimit(ctx context.Context, id int64, eventsPerSec *float64) error
 	ListEvents(ctx context.Context, f EventFilter, after *Position, ascending bool, limit int) ([]StoredEvent, error)
 	ExportEvents(ctx context.Context, f EventFilter, dataOnly bool, fn func(*StoredEvent) error) error
 	EventByID(ctx context.Context, tenantID int64, id uuid.UUID) (StoredEvent, error)

@@ -29,6 +29,7 @@ type KeyRow struct {
 	TokenHash []byte
 	CreatedAt time.Time
 	RevokedAt *time.Time
+	RateLimit *float64
 }
 
 // Setting is a row of settings (the envelope id key, say).

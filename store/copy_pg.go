@@ -78,14 +78,14 @@ func (p *pgSnapshot) Tenants(ctx context.Context, after int64, limit int) ([]Ten
 
 func (p *pgSnapshot) Keys(ctx context.Context, after int64, limit int) ([]KeyRow, error) {
 	rows, err := p.tx.Query(ctx, `
-SELECT id, tenant_id, label, scopes, token_hash, created_at, revoked_at
+SELECT id, tenant_id, label, scopes, token_hash, created_at, revoked_at, rate_limit
 FROM api_keys WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
 	if err != nil {
 		return nil, translate(fmt.Errorf("read keys: %w", err))
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (KeyRow, error) {
 		var k KeyRow
-		return k, r.Scan(&k.ID, &k.TenantID, &k.Label, &k.Scopes, &k.TokenHash, &k.CreatedAt, &k.RevokedAt)
+		return k, r.Scan(&k.ID, &k.TenantID, &k.Label, &k.Scopes, &k.TokenHash, &k.CreatedAt, &k.RevokedAt, &k.RateLimit)
 	})
 	return out, translate(err)
 }
@@ -283,22 +283,24 @@ func pgLoadKeys(ctx context.Context, tx pgx.Tx, b *Batch) error {
 		hashes         = make([][]byte, n)
 		created        = make([]time.Time, n)
 		revoked        = make([]*time.Time, n)
+		limits         = make([]*float64, n)
 	)
 	for i, k := range b.Keys {
 		ids[i], tenants[i], labels[i], scopes[i] = k.ID, k.TenantID, k.Label, strings.Join(k.Scopes, ",")
-		hashes[i], created[i], revoked[i] = k.TokenHash, k.CreatedAt, k.RevokedAt
+		hashes[i], created[i], revoked[i], limits[i] = k.TokenHash, k.CreatedAt, k.RevokedAt, k.RateLimit
 	}
 	// A revocation is never undone by loading an older copy of the key.
 	if _, err := tx.Exec(ctx, `
-INSERT INTO api_keys (id, tenant_id, label, scopes, token_hash, created_at, revoked_at) OVERRIDING SYSTEM VALUE
-SELECT k.id, k.tenant_id, k.label, string_to_array(k.scopes, ','), k.token_hash, k.created_at, k.revoked_at
-FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bytea[], $6::timestamptz[], $7::timestamptz[])
-    AS k(id, tenant_id, label, scopes, token_hash, created_at, revoked_at)
+INSERT INTO api_keys (id, tenant_id, label, scopes, token_hash, created_at, revoked_at, rate_limit) OVERRIDING SYSTEM VALUE
+SELECT k.id, k.tenant_id, k.label, string_to_array(k.scopes, ','), k.token_hash, k.created_at, k.revoked_at, k.rate_limit
+FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bytea[], $6::timestamptz[], $7::timestamptz[], $8::float8[])
+    AS k(id, tenant_id, label, scopes, token_hash, created_at, revoked_at, rate_limit)
 ON CONFLICT (id) DO UPDATE SET
     label = excluded.label,
     scopes = excluded.scopes,
+    rate_limit = excluded.rate_limit,
     revoked_at = coalesce(api_keys.revoked_at, excluded.revoked_at)`,
-		ids, tenants, labels, scopes, hashes, created, revoked); err != nil {
+		ids, tenants, labels, scopes, hashes, created, revoked, limits); err != nil {
 		return fmt.Errorf("load keys: %w", err)
 	}
 	return bumpSequence(ctx, tx, "api_keys")

@@ -37,6 +37,12 @@ func fillStore(t *testing.T, db store.Backend, round int, fx *copyFixture) {
 			t.Fatal(err)
 		}
 		fx.tokens[k.Label] = token
+		if tenant == "uni" { // a key's own rate limit is copied with it
+			limit := 12.5 + float64(round)
+			if err := db.SetKeyRateLimit(ctx, k.ID, &limit); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if _, old, err := db.CreateKey(ctx, tenant, fmt.Sprintf("%s-%d-revoked", tenant, round), []string{"admin"}); err != nil {
 			t.Fatal(err)
 		} else if k2, err := db.KeyByToken(ctx, old); err != nil {

@@ -46,13 +46,14 @@ SELECT
     k.label,
     k.scopes,
     k.created_at,
-    k.revoked_at
+    k.revoked_at,
+    k.rate_limit
 FROM api_keys k
 JOIN tenants t ON t.id = k.tenant_id`
 
 func scanKey(row pgx.Row) (Key, error) {
 	var k Key
-	err := row.Scan(&k.ID, &k.TenantID, &k.Tenant, &k.Label, &k.Scopes, &k.CreatedAt, &k.RevokedAt)
+	err := row.Scan(&k.ID, &k.TenantID, &k.Tenant, &k.Label, &k.Scopes, &k.CreatedAt, &k.RevokedAt, &k.RateLimit)
 	return k, translate(err)
 }
 

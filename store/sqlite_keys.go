@@ -49,7 +49,7 @@ RETURNING id`, k.TenantID, label, strings.Join(scopes, ","), HashToken(token), m
 }
 
 const sqliteKeySQL = `
-SELECT k.id, k.tenant_id, t.name, k.label, k.scopes, k.created_at, k.revoked_at
+SELECT k.id, k.tenant_id, t.name, k.label, k.scopes, k.created_at, k.revoked_at, k.rate_limit
 FROM api_keys k JOIN tenants t ON t.id = k.tenant_id`
 
 func scanSQLiteKey(scan func(...any) error) (Key, error) {
@@ -58,8 +58,9 @@ func scanSQLiteKey(scan func(...any) error) (Key, error) {
 		scopes  string
 		created int64
 		revoked sql.NullInt64
+		limit   sql.NullFloat64
 	)
-	if err := scan(&k.ID, &k.TenantID, &k.Tenant, &k.Label, &scopes, &created, &revoked); err != nil {
+	if err := scan(&k.ID, &k.TenantID, &k.Tenant, &k.Label, &scopes, &created, &revoked, &limit); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return Key{}, ErrNotFound
 		}
@@ -67,6 +68,9 @@ func scanSQLiteKey(scan func(...any) error) (Key, error) {
 	}
 	k.Scopes = strings.Split(scopes, ",")
 	k.CreatedAt = fromMicros(created)
+	if limit.Valid {
+		k.RateLimit = &limit.Float64
+	}
 	if revoked.Valid {
 		t := fromMicros(revoked.Int64)
 		k.RevokedAt = &t

@@ -32,6 +32,9 @@ type Key struct {
 	Scopes    []string
 	CreatedAt time.Time
 	RevokedAt *time.Time
+	// RateLimit is the key's own ingest limit in events per second: nil
+	// takes the server's default (--rate-limit), 0 means none.
+	RateLimit *float64
 }
 
 // HasScope reports whether the key grants scope. Admin implies every scope.

@@ -45,6 +45,7 @@ func (s *Server) ingestEnvelope(c echo.Context, src ingest.Source, body []byte) 
 	events := 0
 	if err == nil {
 		events = len(b.Rows.Events)
+		s.chargeEvents(keyFrom(c), events)
 	}
 	s.metrics.received(len(body), events, time.Since(start))
 	if err != nil {

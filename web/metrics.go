@@ -33,6 +33,7 @@ type Metrics struct {
 	validation  prometheus.Histogram
 	storeTime   prometheus.Histogram
 	envelopesOK *prometheus.CounterVec
+	limited     *prometheus.CounterVec
 	store       *storeCollector
 }
 
@@ -77,6 +78,13 @@ func NewMetrics(maxTenants int) *Metrics {
 		Name: "lrs_envelopes_refused_total",
 		Help: "Envelopes (or ingest requests) refused, nothing of them stored, by tenant and problem type.",
 	}, []string{"tenant", "problem"})
+	m.limited = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "lrs_rate_limited_total",
+		Help: "Requests refused with 429 by a rate limit: events (per key), requests (per key) or anonymous (per client IP).",
+	}, []string{"limit"})
+	for _, l := range []string{limitEvents, limitRequests, limitAnonymous} {
+		m.limited.WithLabelValues(l) // every limit has a series from the start, at 0
+	}
 	m.envSize = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "lrs_envelope_size_bytes",
 		Help:    "Size of each Caliper envelope received.",
@@ -98,7 +106,7 @@ func NewMetrics(maxTenants int) *Metrics {
 		Buckets: seconds,
 	})
 	m.store = newStoreCollector()
-	m.reg.MustRegister(m.store, m.requests, m.stored, m.duplicates, m.envelopesOK, m.refused,
+	m.reg.MustRegister(m.store, m.requests, m.stored, m.duplicates, m.envelopesOK, m.refused, m.limited,
 		m.envSize, m.envEvents, m.validation, m.storeTime,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -186,3 +194,6 @@ func (m *Metrics) saved(tenant string, stored, duplicates int, took time.Duratio
 func (m *Metrics) refusedEnvelope(tenant string, p *Problem) {
 	m.refused.WithLabelValues(m.tenant(tenant), strings.TrimPrefix(p.Type, problemBase)).Inc()
 }
+
+// rateLimited counts a 429 by the limit that refused it.
+func (m *Metrics) rateLimited(limit string) { m.limited.WithLabelValues(limit).Inc() }

@@ -85,11 +85,17 @@ func (s *Server) requireScope(scope string) echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			token, ok := s.bearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
 			if !ok {
+				if err := s.limitAnonymous(c); err != nil {
+					return err
+				}
 				return unauthorized("", "an Authorization header is required: Bearer <token>, or Basic with the token as the password")
 			}
 			key, err := s.keys.KeyByToken(c.Request().Context(), token)
 			if err != nil {
 				if isNotFound(err) {
+					if err := s.limitAnonymous(c); err != nil {
+						return err
+					}
 					return unauthorized("invalid_token", "the token is unknown or revoked")
 				}
 				return err
@@ -97,6 +103,9 @@ func (s *Server) requireScope(scope string) echo.MiddlewareFunc {
 			c.Set(keyContextKey, key) // also for the request log of a refusal
 			if !key.HasScope(scope) {
 				return unauthorized("insufficient_scope", "the key lacks the "+scope+" scope")
+			}
+			if err := s.limitKey(c, key); err != nil {
+				return err
 			}
 			return next(c)
 		}

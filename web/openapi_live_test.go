@@ -77,7 +77,8 @@ type liveCall struct {
 }
 
 // liveServers are servers over one store: main (no Open edX, 501), edx
-// (with it, and a small --max-body), down (PostgreSQL unreachable: 503).
+// (with it, and a small --max-body), down (PostgreSQL unreachable: 503),
+// limited (rate limits that refuse all but each first request: 429).
 type liveServers struct {
 	urls map[string]string
 	*readBundle
@@ -98,6 +99,11 @@ func setupLive(t *testing.T, kind string) *liveServers {
 	edxSrv := httptest.NewServer(web.NewServer(web.Config{CaliperPath: "/caliper", MaxBody: 4 << 10}, log, deps))
 	t.Cleanup(edxSrv.Close)
 	ls.urls["edx"] = edxSrv.URL
+	// A token per key and per IP every 1000 s: each first request passes, the rest get 429.
+	limitedSrv := httptest.NewServer(web.NewServer(web.Config{CaliperPath: "/caliper", MaxBody: 64 << 10,
+		RateLimits: web.RateLimits{RequestsPerSec: 0.001, AnonymousPerSec: 0.001}}, log, deps))
+	t.Cleanup(limitedSrv.Close)
+	ls.urls["limited"] = limitedSrv.URL
 	// Nothing listens on port 1: every database call is refused, as when
 	// PostgreSQL is down.
 	down, err := store.OpenPostgres(context.Background(), "postgres://lrs@127.0.0.1:1/lrs?connect_timeout=2")
@@ -173,6 +179,17 @@ func liveCalls(ls *liveServers) []liveCall {
 		{"/api/v1/stats?by=action,day", "/api/v1/stats?by=colour", ""},
 		{"/api/v1/export?action=Viewed", "/api/v1/export?format=xml", ""},
 		{"/api/v1/export?format=csv&action=Started", "", ""},
+	}
+	calls = append(calls,
+		liveCall{srv: "limited", method: "GET", path: "/caliper", status: 200},
+		liveCall{srv: "limited", method: "GET", path: "/caliper", status: 429},
+		liveCall{srv: "limited", method: "GET", path: "/api/openapi.json", status: 429},
+		liveCall{srv: "limited", method: "POST", path: "/caliper", token: w, ctype: "application/json", body: []byte(ok), status: 200},
+		liveCall{srv: "limited", method: "POST", path: "/caliper", token: w, ctype: "application/json", body: []byte(ok), status: 429},
+		liveCall{srv: "limited", method: "POST", path: "/edx", token: w, ctype: "application/json", body: []byte(edxLine), status: 429},
+		liveCall{srv: "limited", method: "GET", path: reads[0].path, token: r, status: 200})
+	for _, rd := range reads {
+		calls = append(calls, liveCall{srv: "limited", method: "GET", path: rd.path, token: r, status: 429})
 	}
 	for _, rd := range reads {
 		calls = append(calls,

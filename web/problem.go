@@ -20,6 +20,7 @@ type Problem struct {
 	Status    int               `json:"status"`
 	Detail    string            `json:"detail,omitempty"`
 	Parameter string            `json:"parameter,omitempty"`
+	Limit     string            `json:"limit,omitempty"` // which rate limit refused it (429)
 	Problems  []caliper.Problem `json:"problems,omitempty"`
 	Truncated bool              `json:"truncated,omitempty"`
 	RequestID string            `json:"requestId,omitempty"`

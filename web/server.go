@@ -26,6 +26,7 @@ type Config struct {
 	MaxBody         int64  // largest accepted request body, in bytes
 	AcceptBareToken bool   // accept "Authorization: <token>" without "Bearer "
 	Limits          Limits // zero fields take DefaultLimits
+	RateLimits      RateLimits
 }
 
 // Ingester stores Caliper envelopes in two steps, timed apart: Prepare
@@ -71,6 +72,7 @@ type Server struct {
 	echo    *echo.Echo
 
 	limits   Limits
+	limiter  *limiter
 	inflight *semaphore.Weighted // request body bytes being decoded and stored
 	active   inflightRequests
 }
@@ -82,6 +84,7 @@ func NewServer(cfg Config, log *slog.Logger, d Deps) *Server {
 		s.metrics = NewMetrics(0)
 	}
 	s.limits = cfg.Limits.withDefaults()
+	s.limiter = &limiter{cfg: cfg.RateLimits}
 	s.inflight = semaphore.NewWeighted(s.limits.MaxInflightBytes)
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -99,13 +102,13 @@ func NewServer(cfg Config, log *slog.Logger, d Deps) *Server {
 	}
 	get(e, "/healthz", noParams(s.healthz))
 	get(e, "/readyz", noParams(s.readyz))
-	get(e, cfg.CaliperPath, noParams(s.caliperConfig))
+	get(e, cfg.CaliperPath, s.anonymousLimit(noParams(s.caliperConfig)))
 	// Authentication and the content type are checked before the body is
 	// read; admitBody then bounds the bodies decoded at once.
 	e.POST(cfg.CaliperPath, s.postCaliper, s.requireScope(store.ScopeWrite), requireJSON, s.admitBody)
 	e.POST("/edx", s.postEdx, s.requireScope(store.ScopeWrite), s.admitBody)
-	get(e, "/api/openapi.json", noParams(s.openAPI))
-	get(e, "/ui/", s.ui)
+	get(e, "/api/openapi.json", s.anonymousLimit(noParams(s.openAPI)))
+	get(e, "/ui/", s.anonymousLimit(s.ui))
 	toUI := func(c echo.Context) error { return c.Redirect(http.StatusFound, "/ui/") }
 	get(e, "/", toUI)
 	get(e, "/ui", toUI)

@@ -37,6 +37,10 @@ func envName(flagName string) string {
 	return "LRS_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
+// flagOnly are flags that take no LRS_* variable: "keys create --rate-limit"
+// would otherwise take serve's LRS_RATE_LIMIT and store it with every key.
+var flagOnly = map[string]bool{"lrs keys create --rate-limit": true}
+
 // parseFlags parses args, flags before or after positional arguments ("--"
 // ends the flags); a flag not given takes its LRS_* variable, then its
 // default. -h prints the command's help and returns flag.ErrHelp; an unknown
@@ -72,7 +76,7 @@ func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) err
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	var errs []error
 	fs.VisitAll(func(f *flag.Flag) {
-		if given[f.Name] {
+		if given[f.Name] || flagOnly[fs.Name()+" --"+f.Name] {
 			return
 		}
 		if v := getenv(envName(f.Name)); v != "" {

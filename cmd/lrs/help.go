@@ -15,7 +15,7 @@ var synopses = map[string]string{
 	"migrate down":    "lrs migrate down [flags]\n  Revert the newest schema migration (one only).",
 	"migrate version": "lrs migrate version [flags]\n  Show the schema version and whether this lrs can use it.",
 	"migrate force":   "lrs migrate force N [flags]\n  Record schema version N without running anything (after repairing a failed migration).",
-	"keys create":     "lrs keys create --tenant NAME --scopes write,read,admin [--label TEXT] [flags]\n  Create an API key; the token is the last line printed, shown once.",
+	"keys create":     "lrs keys create --tenant NAME --scopes write,read,admin [--label TEXT] [--rate-limit EVENTS_PER_S] [flags]\n  Create an API key; the token is the last line printed, shown once.",
 	"keys list":       "lrs keys list [flags]\n  List API keys (never their tokens).",
 	"keys revoke":     "lrs keys revoke ID [flags]\n  Revoke a key at once.",
 	"validate":        "lrs validate [flags] FILE... | -\n  Check Caliper envelopes, events, entities, arrays or NDJSON offline.",
@@ -52,7 +52,10 @@ func printHelp(w io.Writer, fs *flag.FlagSet) {
 		case isBool(f):
 			placeholder = ""
 		case placeholder == "value":
-			placeholder = "SIZE" // byteSize, the only flag.Value
+			placeholder = "SIZE" // byteSize
+			if _, ok := f.Value.(*optionalRate); ok {
+				placeholder = "EVENTS_PER_S"
+			}
 		default:
 			placeholder = strings.ToUpper(placeholder)
 		}
@@ -60,7 +63,11 @@ func printHelp(w io.Writer, fs *flag.FlagSet) {
 		if placeholder != "" {
 			head += " " + placeholder
 		}
-		fmt.Fprintf(w, "%-32s %s\n", head, envName(f.Name))
+		variable := envName(f.Name)
+		if flagOnly[fs.Name()+" --"+f.Name] {
+			variable = "(no variable)"
+		}
+		fmt.Fprintf(w, "%-32s %s\n", head, variable)
 		if f.DefValue != "" && !(isBool(f) && f.DefValue == "false") {
 			usage += " (default " + f.DefValue + ")"
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -24,6 +25,7 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 	var (
 		cfg                   config
 		tenant, scopes, label string
+		rateLimit             optionalRate
 	)
 	fs := newFlagSet("keys "+sub, stderr)
 	cfg.databaseFlags(fs)
@@ -31,6 +33,7 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 		fs.StringVar(&tenant, "tenant", "", "tenant the key belongs to (created on first use)")
 		fs.StringVar(&scopes, "scopes", "", "comma-separated scopes: write, read, admin")
 		fs.StringVar(&label, "label", "", "free text to recognise the key by")
+		fs.Var(&rateLimit, "rate-limit", "the key's own ingest limit in events/s, instead of serve's --rate-limit (0: none)")
 	}
 	if err := parseFlags(fs, rest, getenv); err != nil {
 		return err
@@ -61,8 +64,17 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "key %d for tenant %q with scopes %s; the token is shown once, store it now:\n%s\n",
-			k.ID, k.Tenant, strings.Join(k.Scopes, ","), token)
+		limit := ""
+		if rateLimit.set {
+			if err := db.SetKeyRateLimit(ctx, k.ID, &rateLimit.v); err != nil {
+				_ = db.RevokeKey(ctx, k.ID) // its token was never shown
+				return err
+			}
+			k.RateLimit = &rateLimit.v
+			limit = ", rate limit " + formatKeyLimit(k.RateLimit)
+		}
+		fmt.Fprintf(stdout, "key %d for tenant %q with scopes %s%s; the token is shown once, store it now:\n%s\n",
+			k.ID, k.Tenant, strings.Join(k.Scopes, ","), limit, token)
 		return nil
 	case "list":
 		db, err := connect()
@@ -75,14 +87,14 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 			return err
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tTENANT\tSCOPES\tLABEL\tCREATED\tREVOKED")
+		fmt.Fprintln(tw, "ID\tTENANT\tSCOPES\tLABEL\tRATE LIMIT\tCREATED\tREVOKED")
 		for _, k := range keys {
 			revoked := "-"
 			if k.RevokedAt != nil {
 				revoked = k.RevokedAt.UTC().Format(time.RFC3339)
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Tenant, strings.Join(k.Scopes, ","), k.Label,
-				k.CreatedAt.UTC().Format(time.RFC3339), revoked)
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Tenant, strings.Join(k.Scopes, ","), k.Label,
+				formatKeyLimit(k.RateLimit), k.CreatedAt.UTC().Format(time.RFC3339), revoked)
 		}
 		return tw.Flush()
 	case "revoke":
@@ -105,4 +117,38 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 		return nil
 	}
 	return nil // unreachable: sub was checked above
+}
+
+// optionalRate is a flag value in events per second that knows whether it was given.
+type optionalRate struct {
+	v   float64
+	set bool
+}
+
+func (r *optionalRate) String() string {
+	if !r.set {
+		return ""
+	}
+	return strconv.FormatFloat(r.v, 'f', -1, 64)
+}
+
+func (r *optionalRate) Set(s string) error {
+	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
+		return fmt.Errorf("want events per second, 0 or more, got %q", s)
+	}
+	r.v, r.set = v, true
+	return nil
+}
+
+// formatKeyLimit shows a key's rate limit: "default" (serve's --rate-limit),
+// "none", or "N events/s".
+func formatKeyLimit(l *float64) string {
+	switch {
+	case l == nil:
+		return "default"
+	case *l == 0:
+		return "none"
+	}
+	return strconv.FormatFloat(*l, 'f', -1, 64) + " events/s"
 }

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 
 	"github.com/lrs-dev/lrs/web"
@@ -16,10 +17,16 @@ import (
 type opsSettings struct {
 	AdminAddr      string
 	MetricsTenants int
+	RateLimit      float64 // events/s per key
+	RateRequests   float64 // requests/s per key
+	RateIP         float64 // requests/s per client IP without a valid key
 }
 
 func (o *opsSettings) flags(fs *flag.FlagSet) {
 	fs.StringVar(&o.AdminAddr, "admin-addr", "127.0.0.1:9090", "address of the admin listener: Prometheus /metrics and /debug/pprof/ (keep it private; empty: no admin listener)")
+	fs.Float64Var(&o.RateLimit, "rate-limit", 0, "events per second each key may post (token bucket; 0: no limit); lrs keys create --rate-limit sets a key's own")
+	fs.Float64Var(&o.RateRequests, "rate-limit-requests", 0, "requests per second each key may make (0: no limit)")
+	fs.Float64Var(&o.RateIP, "rate-limit-ip", 0, "requests per second per client IP that carry no valid key, probes excepted (0: no limit)")
 	fs.IntVar(&o.MetricsTenants, "metrics-tenants", web.DefaultMetricsTenants, "tenants that get metrics labels of their own; the rest are counted as \"(other)\"")
 }
 
@@ -28,6 +35,14 @@ func (o *opsSettings) validate() error {
 	if o.AdminAddr != "" {
 		if _, _, err := net.SplitHostPort(o.AdminAddr); err != nil {
 			errs = append(errs, fmt.Errorf("--admin-addr (LRS_ADMIN_ADDR) must be host:port or empty, got %q", o.AdminAddr))
+		}
+	}
+	for _, r := range []struct {
+		name string
+		v    float64
+	}{{"rate-limit", o.RateLimit}, {"rate-limit-requests", o.RateRequests}, {"rate-limit-ip", o.RateIP}} {
+		if r.v < 0 || math.IsNaN(r.v) || math.IsInf(r.v, 0) {
+			errs = append(errs, fmt.Errorf("--%s (%s) must be 0 (no limit) or a positive rate, got %v", r.name, envName(r.name), r.v))
 		}
 	}
 	if o.MetricsTenants < 1 {
@@ -54,4 +69,8 @@ func (o *opsSettings) startAdmin(ctx context.Context, m *web.Metrics, log *slog.
 		}
 	}()
 	return ln.Addr().String(), func() { <-done }, nil
+}
+
+func (o *opsSettings) rateLimits() web.RateLimits {
+	return web.RateLimits{EventsPerSec: o.RateLimit, RequestsPerSec: o.RateRequests, AnonymousPerSec: o.RateIP}
 }

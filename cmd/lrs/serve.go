@@ -73,6 +73,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		MaxBody:         int64(cfg.MaxBody),
 		AcceptBareToken: cfg.AcceptBareToken,
 		Limits:          cfg.Limits.web(),
+		RateLimits:      cfg.Ops.rateLimits(),
 	}, log, web.Deps{Ingest: svc, Keys: db, Health: db, Query: query.NewService(db), Lookups: db, Edx: edxDep, Metrics: metrics})
 	metrics.WatchStore(db, db)
 
