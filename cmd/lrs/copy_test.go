@@ -2,20 +2,25 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/lrs-dev/lrs/store"
 	"github.com/lrs-dev/lrs/store/pgtest"
 )
 
@@ -243,5 +248,104 @@ func TestCopyRefusals(t *testing.T) {
 	}
 	if matches, _ := filepath.Glob(filepath.Join(dir, "*")); len(matches) != 0 {
 		t.Errorf("refused copies created %v", matches)
+	}
+}
+
+// TestCopyKill9Resume: `kill -9` of a real `lrs copy` while it loads events,
+// then the same command again: the target ends with the source's content —
+// every event once, in the source's stored order — whatever the kill cut.
+func TestCopyKill9Resume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills a real lrs copy")
+	}
+	bin := filepath.Join(t.TempDir(), "lrs")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	ctx := context.Background()
+	srcPath := filepath.Join(t.TempDir(), "src.db")
+	src, err := store.Open(ctx, "sqlite:"+srcPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if err := store.MigrateUp(ctx, "sqlite:"+srcPath); err != nil {
+		t.Fatal(err)
+	}
+	var tenants []int64
+	for _, name := range []string{"uni", "school"} {
+		k, _, err := src.CreateKey(ctx, name, "", []string{"write"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tenants = append(tenants, k.TenantID)
+		for i := 0; i < 200; i++ {
+			env := &store.Envelope{TenantID: k.TenantID, APIKeyID: k.ID, Sensor: "s", SendTime: time.Now(), DataVersion: "v", ItemCount: 10}
+			for j := 0; j < 10; j++ {
+				id := uuid.New()
+				env.Events = append(env.Events, store.Event{ID: id, Type: "ViewEvent", Action: "Viewed", EventTime: time.Now(),
+					Data: fmt.Appendf(nil, `{"id":"urn:uuid:%s","n":%d}`, id, i*10+j)})
+			}
+			if _, err := src.SaveEnvelope(ctx, env); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	dstURL := pgtest.URL(t)
+
+	cmd := exec.Command(bin, "copy", "--from", srcPath, "--to", dstURL, "--batch", "2")
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(60 * time.Second); !strings.Contains(stderr.String(), "copy: events "); {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("no events progress:\n%s", stderr)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	dst, err := store.Open(ctx, dstURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	want, _ := src.TableCounts(ctx)
+	cut, _ := dst.TableCounts(ctx)
+	if cut.Events == 0 || cut.Events >= want.Events {
+		t.Fatalf("the kill did not land while events were loading: %d of %d events copied\n%s", cut.Events, want.Events, stderr)
+	}
+	t.Logf("killed with %d of %d events copied", cut.Events, want.Events)
+
+	if out, errOut, err := runErr(env(nil), "copy", "--from", srcPath, "--to", dstURL, "--batch", "50"); err != nil {
+		t.Fatalf("resume: %v\n%s%s", err, out, errOut)
+	}
+	if got, _ := dst.TableCounts(ctx); got != want {
+		t.Errorf("after the resumed copy: %+v, source %+v", got, want)
+	}
+	for _, tenant := range tenants {
+		ids := func(db store.Backend) []string {
+			var out []string
+			var after *store.Position
+			for {
+				evs, err := db.ListEvents(ctx, store.EventFilter{TenantID: tenant}, after, true, 1000)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(evs) == 0 {
+					return out
+				}
+				for _, e := range evs {
+					out = append(out, e.ID.String()+" "+e.EnvelopeID)
+				}
+				after = &evs[len(evs)-1].Position
+			}
+		}
+		if a, b := ids(src), ids(dst); !reflect.DeepEqual(a, b) {
+			t.Errorf("tenant %d: %d events in the copy, %d in the source, or another order or envelope", tenant, len(b), len(a))
+		}
 	}
 }
