@@ -27,6 +27,9 @@ type Config struct {
 	AcceptBareToken bool   // accept "Authorization: <token>" without "Bearer "
 	Limits          Limits // zero fields take DefaultLimits
 	RateLimits      RateLimits
+	// CORSOrigins are the browser origins allowed to call the API
+	// ("https://lms.example.edu", or "*" alone); none: no CORS headers.
+	CORSOrigins []string
 }
 
 // Ingester stores Caliper envelopes in two steps, timed apart: Prepare
@@ -93,6 +96,9 @@ func NewServer(cfg Config, log *slog.Logger, d Deps) *Server {
 	e.Use(s.requestLog, s.metrics.observe)
 	e.Use(middleware.Recover())
 	e.Use(s.active.track, trackBody)
+	if len(cfg.CORSOrigins) > 0 {
+		e.Use(cors(cfg.CORSOrigins))
+	}
 
 	// Every GET route answers HEAD too (load balancers probe with HEAD).
 	get := func(g interface {

@@ -67,6 +67,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	defer db.Close()
 
 	mode, _ := caliper.ParseMode(cfg.Validation) // checked by validate
+	corsOrigins, _ := cfg.Ops.corsOrigins()      // checked by validate
 	svc := ingest.NewService(db, caliper.NewValidator(mode))
 	srv := web.NewServer(web.Config{
 		CaliperPath:     cfg.CaliperPath,
@@ -74,6 +75,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		AcceptBareToken: cfg.AcceptBareToken,
 		Limits:          cfg.Limits.web(),
 		RateLimits:      cfg.Ops.rateLimits(),
+		CORSOrigins:     corsOrigins,
 	}, log, web.Deps{Ingest: svc, Keys: db, Health: db, Query: query.NewService(db), Lookups: db, Edx: edxDep, Metrics: metrics})
 	metrics.WatchStore(db, db)
 
