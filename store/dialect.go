@@ -32,16 +32,12 @@ type dialect struct {
 	// stats gives the SQL of each dimension events are counted by; the
 	// names are query's vocabulary (query.StatDimensions)
 	stats map[string]string
-	// tailAfter selects the events stored after a tenant's roll-up
-	// position, a format with %s for the tenant's placeholder
-	tailAfter string
 }
 
 var (
 	postgres = dialect{
 		name: "postgres", numbered: true, arrays: true,
-		contains:  "e.data @> %s::jsonb",
-		tailAfter: "(e.tx, e.seq) > (SELECT p.tx, p.seq FROM rollup_positions p WHERE p.tenant_id = %s)",
+		contains: "e.data @> %s::jsonb",
 		stats: map[string]string{
 			"action": "e.action",
 			"type":   "e.type",
@@ -54,8 +50,7 @@ var (
 	}
 	sqliteDialect = dialect{
 		name: "sqlite", unixMicros: true,
-		contains:  "lrs_json_contains(e.data, %s)",
-		tailAfter: "e.seq > (SELECT p.seq FROM rollup_positions p WHERE p.tenant_id = %s)",
+		contains: "lrs_json_contains(e.data, %s)",
 		stats: map[string]string{
 			"action": "e.action",
 			"type":   "e.type",

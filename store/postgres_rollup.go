@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -14,24 +15,10 @@ import (
 // Stats counts a tenant's events by up to two dimensions, from roll-ups
 // when they can answer exactly (see rollup.go), else by a scan.
 func (s *Postgres) Stats(ctx context.Context, q StatsQuery) (StatsAnswer, error) {
-	if table := countRollup(q); table != "" {
-		ok, err := s.hasRollups(ctx, q.Filter.TenantID)
-		if err != nil {
-			return StatsAnswer{}, err
-		}
-		if ok {
-			sql, args, err := rollupStatsQuery(postgres, table, q.Filter, q.By, q.Limit)
-			if err != nil {
-				return StatsAnswer{}, err
-			}
-			rows, err := s.statRows(ctx, len(q.By), sql, args)
-			return StatsAnswer{Rows: rows, Source: SourceRollup}, err
-		}
-	}
-	if actorRollup(q) {
-		rows, ok, err := s.actorStats(ctx, q)
+	if table := countRollup(q); table != "" || actorRollup(q) {
+		ans, ok, err := s.rollupStats(ctx, q, table)
 		if err != nil || ok {
-			return StatsAnswer{Rows: rows, Source: SourceRollup, Approximate: true}, err
+			return ans, err
 		}
 	}
 	c := filterConditions(q.Filter, postgres)
@@ -39,89 +26,107 @@ func (s *Postgres) Stats(ctx context.Context, q StatsQuery) (StatsAnswer, error)
 	if err != nil {
 		return StatsAnswer{}, err
 	}
-	rows, err := s.statRows(ctx, len(q.By), sql, c.args)
-	return StatsAnswer{Rows: rows, Source: SourceScan}, err
-}
-
-func (s *Postgres) statRows(ctx context.Context, n int, sql string, args []any) ([]StatRow, error) {
-	rows, err := s.pool.Query(ctx, sql, args...)
+	rows, err := s.pool.Query(ctx, sql, c.args...)
 	if err != nil {
-		return nil, translate(fmt.Errorf("stats: %w", err))
+		return StatsAnswer{}, translate(fmt.Errorf("stats: %w", err))
 	}
-	defer rows.Close()
-	out, err := scanStats(rows, n)
-	return out, translate(err)
+	out, err := scanStats(rows, len(q.By))
+	return StatsAnswer{Rows: out, Source: SourceScan}, translate(err)
 }
 
-// hasRollups reports whether the worker has started on tenant: from then
-// on its roll-ups and the events after its position are all its events.
-func (s *Postgres) hasRollups(ctx context.Context, tenant int64) (bool, error) {
-	var ok bool
-	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM rollup_positions WHERE tenant_id = $1)`, tenant).Scan(&ok)
-	return ok, translate(err)
-}
-
-// actorStats estimates distinct actors by day from the sketches and the
-// events after the position, read in one snapshot.
-func (s *Postgres) actorStats(ctx context.Context, q StatsQuery) ([]StatRow, bool, error) {
-	var out []StatRow
-	ok := false
-	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		f := q.Filter
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM rollup_positions WHERE tenant_id = $1)`, f.TenantID).Scan(&ok); err != nil || !ok {
-			return err
-		}
-		courses := f.Courses
-		if len(courses) == 0 {
-			courses = []string{""}
-		}
-		c := &conditions{d: postgres}
-		c.add("tenant_id = " + c.arg(f.TenantID))
-		c.add("course = ANY(" + c.arg(courses) + "::text[])")
-		if f.Since != nil {
-			c.add("bucket >= " + c.time(*f.Since))
-		}
-		if f.Until != nil {
-			c.add("bucket < " + c.time(*f.Until))
-		}
-		var acc actorSketches
-		rows, err := tx.Query(ctx, `SELECT bucket, sketch FROM rollup_actors WHERE `+c.sql(), c.args...)
-		if err != nil {
-			return err
-		}
-		var day time.Time
-		var b []byte
-		_, err = pgx.ForEachRow(rows, []any{&day, &b}, func() error {
-			sk := new(hll.Sketch)
-			if err := sk.UnmarshalBinary(b); err != nil {
-				return err
-			}
-			acc.add(day.UTC(), sk)
+// rollupStats answers q from the count roll-up table (or, table "", the
+// actor sketches) and the events after the tenant's position, all in one
+// snapshot; ok is false when the worker has not started on the tenant. The
+// position is read first and passed as a value, so that the planner sees
+// how few events follow it and reads them by the stored-order index.
+func (s *Postgres) rollupStats(ctx context.Context, q StatsQuery, table string) (ans StatsAnswer, ok bool, err error) {
+	snapshot := pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
+	err = pgx.BeginTxFunc(ctx, s.pool, snapshot, func(tx pgx.Tx) error {
+		var txText string
+		var pos Position
+		err := tx.QueryRow(ctx, `SELECT tx::text, seq FROM rollup_positions WHERE tenant_id = $1`, q.Filter.TenantID).Scan(&txText, &pos.Seq)
+		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
-		})
+		}
 		if err != nil {
 			return err
 		}
-		c = &conditions{d: postgres}
-		c.filter(f)
-		c.add(fmt.Sprintf(postgres.tailAfter, c.arg(f.TenantID)))
-		c.add("e.actor_id IS NOT NULL")
-		rows, err = tx.Query(ctx, `SELECT e.event_time, e.actor_id FROM events e WHERE `+c.sql(), c.args...)
+		if pos.Tx, err = strconv.ParseUint(txText, 10, 64); err != nil {
+			return err
+		}
+		ok = true
+		ans.Source = SourceRollup
+		if table == "" {
+			ans.Approximate = true
+			ans.Rows, err = pgActorStats(ctx, tx, q, pos)
+			return err
+		}
+		sql, args, err := rollupStatsQuery(postgres, table, q.Filter, q.By, q.Limit, pos)
 		if err != nil {
 			return err
 		}
-		var actor string
-		_, err = pgx.ForEachRow(rows, []any{&day, &actor}, func() error {
-			acc.addActor(utcDay(day), actor)
-			return nil
-		})
-		out = acc.rows(q.Limit)
+		rows, err := tx.Query(ctx, sql, args...)
+		if err != nil {
+			return err
+		}
+		ans.Rows, err = scanStats(rows, len(q.By))
 		return err
 	})
 	if err != nil {
-		return nil, false, translate(fmt.Errorf("actor stats: %w", err))
+		return StatsAnswer{}, false, translate(fmt.Errorf("stats: %w", err))
 	}
-	return out, ok, nil
+	return ans, ok, nil
+}
+
+// pgActorStats estimates distinct actors by day from the sketches and the
+// events after pos.
+func pgActorStats(ctx context.Context, tx pgx.Tx, q StatsQuery, pos Position) ([]StatRow, error) {
+	f := q.Filter
+	courses := f.Courses
+	if len(courses) == 0 {
+		courses = []string{""}
+	}
+	c := &conditions{d: postgres}
+	c.add("tenant_id = " + c.arg(f.TenantID))
+	c.add("course = ANY(" + c.arg(courses) + "::text[])")
+	if f.Since != nil {
+		c.add("bucket >= " + c.time(*f.Since))
+	}
+	if f.Until != nil {
+		c.add("bucket < " + c.time(*f.Until))
+	}
+	var acc actorSketches
+	rows, err := tx.Query(ctx, `SELECT bucket, sketch FROM rollup_actors WHERE `+c.sql(), c.args...)
+	if err != nil {
+		return nil, err
+	}
+	var day time.Time
+	var b []byte
+	_, err = pgx.ForEachRow(rows, []any{&day, &b}, func() error {
+		sk := new(hll.Sketch)
+		if err := sk.UnmarshalBinary(b); err != nil {
+			return err
+		}
+		acc.add(day.UTC(), sk)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	c = &conditions{d: postgres}
+	c.filter(f)
+	c.tailAfter(pos)
+	c.add("e.actor_id IS NOT NULL")
+	rows, err = tx.Query(ctx, `SELECT e.event_time, e.actor_id FROM events e WHERE `+c.sql(), c.args...)
+	if err != nil {
+		return nil, err
+	}
+	var actor string
+	_, err = pgx.ForEachRow(rows, []any{&day, &actor}, func() error {
+		acc.addActor(utcDay(day), actor)
+		return nil
+	})
+	return acc.rows(q.Limit), err
 }
 
 // Rollup adds up to rollupBatch events of each tenant to its roll-ups and

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/lrs-dev/lrs/internal/hll"
@@ -11,24 +12,10 @@ import (
 // Stats counts a tenant's events by up to two dimensions, from roll-ups
 // when they can answer exactly (see rollup.go), else by a scan.
 func (s *SQLite) Stats(ctx context.Context, q StatsQuery) (StatsAnswer, error) {
-	if table := countRollup(q); table != "" {
-		ok, err := s.hasRollups(ctx, s.r, q.Filter.TenantID)
-		if err != nil {
-			return StatsAnswer{}, err
-		}
-		if ok {
-			query, args, err := rollupStatsQuery(sqliteDialect, table, q.Filter, q.By, q.Limit)
-			if err != nil {
-				return StatsAnswer{}, err
-			}
-			rows, err := s.statRows(ctx, len(q.By), query, args)
-			return StatsAnswer{Rows: rows, Source: SourceRollup}, err
-		}
-	}
-	if actorRollup(q) {
-		rows, ok, err := s.actorStats(ctx, q)
+	if table := countRollup(q); table != "" || actorRollup(q) {
+		ans, ok, err := s.rollupStats(ctx, q, table)
 		if err != nil || ok {
-			return StatsAnswer{Rows: rows, Source: SourceRollup, Approximate: true}, err
+			return ans, err
 		}
 	}
 	c := filterConditions(q.Filter, sqliteDialect)
@@ -36,42 +23,62 @@ func (s *SQLite) Stats(ctx context.Context, q StatsQuery) (StatsAnswer, error) {
 	if err != nil {
 		return StatsAnswer{}, err
 	}
-	rows, err := s.statRows(ctx, len(q.By), query, c.args)
-	return StatsAnswer{Rows: rows, Source: SourceScan}, err
-}
-
-func (s *SQLite) statRows(ctx context.Context, n int, query string, args []any) ([]StatRow, error) {
-	rows, err := s.r.QueryContext(ctx, query, args...)
+	rows, err := s.r.QueryContext(ctx, query, c.args...)
 	if err != nil {
-		return nil, translateSQLite(fmt.Errorf("stats: %w", err))
+		return StatsAnswer{}, translateSQLite(fmt.Errorf("stats: %w", err))
 	}
 	defer rows.Close()
-	out, err := scanStats(rows, n)
-	return out, translateSQLite(err)
+	out, err := scanStats(rows, len(q.By))
+	return StatsAnswer{Rows: out, Source: SourceScan}, translateSQLite(err)
 }
 
-type sqliteQuerier interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-func (s *SQLite) hasRollups(ctx context.Context, db sqliteQuerier, tenant int64) (bool, error) {
-	var ok bool
-	err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM rollup_positions WHERE tenant_id = ?)`, tenant).Scan(&ok)
-	return ok, translateSQLite(err)
-}
-
-// actorStats estimates distinct actors by day from the sketches and the
-// events after the position, read in one snapshot.
-func (s *SQLite) actorStats(ctx context.Context, q StatsQuery) ([]StatRow, bool, error) {
+// rollupStats answers q from the count roll-up table (or, table "", the
+// actor sketches) and the events after the tenant's position, in one read
+// transaction; ok is false when the worker has not started on the tenant.
+func (s *SQLite) rollupStats(ctx context.Context, q StatsQuery, table string) (StatsAnswer, bool, error) {
 	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return nil, false, translateSQLite(fmt.Errorf("actor stats: %w", err))
+		return StatsAnswer{}, false, translateSQLite(fmt.Errorf("stats: %w", err))
 	}
 	defer tx.Rollback() //nolint:errcheck // read only
-	f := q.Filter
-	if ok, err := s.hasRollups(ctx, tx, f.TenantID); err != nil || !ok {
-		return nil, false, err
+	var pos Position
+	err = tx.QueryRowContext(ctx, `SELECT seq FROM rollup_positions WHERE tenant_id = ?`, q.Filter.TenantID).Scan(&pos.Seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return StatsAnswer{}, false, nil
 	}
+	if err != nil {
+		return StatsAnswer{}, false, translateSQLite(fmt.Errorf("stats: %w", err))
+	}
+	ans := StatsAnswer{Source: SourceRollup}
+	if table == "" {
+		ans.Approximate = true
+		ans.Rows, err = sqliteActorStats(ctx, tx, q, pos)
+	} else {
+		ans.Rows, err = sqliteCountStats(ctx, tx, q, table, pos)
+	}
+	if err != nil {
+		return StatsAnswer{}, false, translateSQLite(fmt.Errorf("stats: %w", err))
+	}
+	return ans, true, nil
+}
+
+func sqliteCountStats(ctx context.Context, tx *sql.Tx, q StatsQuery, table string, pos Position) ([]StatRow, error) {
+	query, args, err := rollupStatsQuery(sqliteDialect, table, q.Filter, q.By, q.Limit, pos)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	return scanStats(rows, len(q.By))
+}
+
+// sqliteActorStats estimates distinct actors by day from the sketches and
+// the events after pos.
+func sqliteActorStats(ctx context.Context, tx *sql.Tx, q StatsQuery, pos Position) ([]StatRow, error) {
+	f := q.Filter
 	courses := f.Courses
 	if len(courses) == 0 {
 		courses = []string{""}
@@ -86,7 +93,7 @@ func (s *SQLite) actorStats(ctx context.Context, q StatsQuery) ([]StatRow, bool,
 		c.add("bucket < " + c.time(*f.Until))
 	}
 	var acc actorSketches
-	err = eachTxRow(ctx, tx, `SELECT bucket, sketch FROM rollup_actors WHERE `+c.sql(), c.args, func(scan func(...any) error) error {
+	err := eachTxRow(ctx, tx, `SELECT bucket, sketch FROM rollup_actors WHERE `+c.sql(), c.args, func(scan func(...any) error) error {
 		var day int64
 		var b []byte
 		sk := new(hll.Sketch)
@@ -100,11 +107,11 @@ func (s *SQLite) actorStats(ctx context.Context, q StatsQuery) ([]StatRow, bool,
 		return nil
 	})
 	if err != nil {
-		return nil, false, translateSQLite(fmt.Errorf("actor stats: %w", err))
+		return nil, err
 	}
 	c = &conditions{d: sqliteDialect}
 	c.filter(f)
-	c.add(fmt.Sprintf(sqliteDialect.tailAfter, c.arg(f.TenantID)))
+	c.tailAfter(pos)
 	c.add("e.actor_id IS NOT NULL")
 	err = eachTxRow(ctx, tx, `SELECT e.event_time, e.actor_id FROM events e WHERE `+c.sql(), c.args, func(scan func(...any) error) error {
 		var t int64
@@ -116,9 +123,9 @@ func (s *SQLite) actorStats(ctx context.Context, q StatsQuery) ([]StatRow, bool,
 		return nil
 	})
 	if err != nil {
-		return nil, false, translateSQLite(fmt.Errorf("actor stats: %w", err))
+		return nil, err
 	}
-	return acc.rows(q.Limit), true, nil
+	return acc.rows(q.Limit), nil
 }
 
 func eachTxRow(ctx context.Context, tx *sql.Tx, query string, args []any, fn func(scan func(...any) error) error) error {

@@ -60,7 +60,7 @@ func statsQuery(c *conditions, by []string, limit int, distinct bool) (string, e
 
 // rollupStatsQuery counts like statsQuery from a count roll-up table: its
 // rows up to the tenant's position, plus the events stored after it.
-func rollupStatsQuery(d dialect, table string, f EventFilter, by []string, limit int) (string, []any, error) {
+func rollupStatsQuery(d dialect, table string, f EventFilter, by []string, limit int, pos Position) (string, []any, error) {
 	c := &conditions{d: d}
 	c.add("r.tenant_id = " + c.arg(f.TenantID))
 	c.anyOf("r.action", f.Actions)
@@ -75,7 +75,7 @@ func rollupStatsQuery(d dialect, table string, f EventFilter, by []string, limit
 	rollupWhere := c.sql()
 	c.where = nil
 	c.filter(f)
-	c.add(fmt.Sprintf(d.tailAfter, c.arg(f.TenantID)))
+	c.tailAfter(pos)
 	rExprs, err := statExprs(d, by, "r")
 	if err != nil {
 		return "", nil, err
@@ -93,6 +93,16 @@ func rollupStatsQuery(d dialect, table string, f EventFilter, by []string, limit
 		"SELECT " + strings.Join(eExprs, ", ") + ", count(*)\nFROM events e\nWHERE " + c.sql() + "\nGROUP BY " + groups +
 		"\n) x\nGROUP BY " + groups + "\nORDER BY " + statsOrder(by, "sum(n)") + "\nLIMIT " + c.arg(limit)
 	return sql, c.args, nil
+}
+
+// tailAfter selects the events stored after pos (SQLite: seq alone, as
+// insert order is commit order there).
+func (c *conditions) tailAfter(pos Position) {
+	if c.d.numbered {
+		c.add("(e.tx, e.seq) > (" + c.arg(strconv.FormatUint(pos.Tx, 10)) + "::text::xid8, " + c.arg(pos.Seq) + ")")
+		return
+	}
+	c.add("e.seq > " + c.arg(pos.Seq))
 }
 
 // statExprs are the SQL of each dimension on events (table "") or on a
