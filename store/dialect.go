@@ -32,6 +32,10 @@ type dialect struct {
 	// stats gives the SQL of each dimension events are counted by; the
 	// names are query's vocabulary (query.StatDimensions)
 	stats map[string]string
+	// truncate gives, for the time dimensions, the event time truncated
+	// to its UTC bucket in the type the roll-up tables keep (what
+	// newRollupDelta computes in Go)
+	truncate map[string]string
 }
 
 var (
@@ -47,6 +51,10 @@ var (
 			"day":    "to_char(e.event_time AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
 			"hour":   "to_char(e.event_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:00:00\"Z\"')",
 		},
+		truncate: map[string]string{
+			"day":  "(date_trunc('day', e.event_time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')",
+			"hour": "(date_trunc('hour', e.event_time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')",
+		},
 	}
 	sqliteDialect = dialect{
 		name: "sqlite", unixMicros: true,
@@ -59,6 +67,11 @@ var (
 			"course": "e.group_id",
 			"day":    "strftime('%Y-%m-%d', e.event_time / 1000000, 'unixepoch')",
 			"hour":   "strftime('%Y-%m-%dT%H:00:00Z', e.event_time / 1000000, 'unixepoch')",
+		},
+		// Floor, not SQLite's truncation toward zero, for times before 1970.
+		truncate: map[string]string{
+			"day":  "(e.event_time - ((e.event_time % 86400000000) + 86400000000) % 86400000000)",
+			"hour": "(e.event_time - ((e.event_time % 3600000000) + 3600000000) % 3600000000)",
 		},
 	}
 )

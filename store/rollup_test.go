@@ -145,6 +145,15 @@ func TestRollupsEqualScan(t *testing.T) {
 			saveMixed(t, db, a, 400, rng)
 		}
 		saveMixed(t, db, b, 300, rng)
+		// Before 1970 (negative times on SQLite): buckets still floor.
+		old := &store.Envelope{TenantID: a, Sensor: "urn:test", SendTime: rollupDay0, DataVersion: "v", ItemCount: 2}
+		for _, at := range []string{"1969-12-31T23:30:00Z", "1969-12-31T00:10:00Z"} {
+			tm, _ := time.Parse(time.RFC3339, at)
+			old.Events = append(old.Events, store.Event{ID: uuid.New(), Action: "Viewed", Type: "ViewEvent", EventTime: tm, Data: []byte(`{}`)})
+		}
+		if _, err := db.SaveEnvelope(ctx, old); err != nil {
+			t.Fatal(err)
+		}
 
 		q := store.StatsQuery{Filter: store.EventFilter{TenantID: a}, By: []string{"action"}, Limit: 10}
 		if ans, _ := db.Stats(ctx, q); ans.Source != store.SourceScan {

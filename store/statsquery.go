@@ -52,7 +52,9 @@ func statsQuery(c *conditions, by []string, limit int, distinct bool) (string, e
 	}
 	measure := "count(*)"
 	if distinct {
+		// Groups with no actor at all are left out, as the sketches do.
 		measure = "count(DISTINCT e.actor_id)"
+		c.add("e.actor_id IS NOT NULL")
 	}
 	return "SELECT " + strings.Join(exprs, ", ") + ", " + measure + "\nFROM events e\nWHERE " + c.sql() +
 		"\nGROUP BY " + groupList(len(by)) + "\nORDER BY " + statsOrder(by, measure) + "\nLIMIT " + c.arg(limit), nil
@@ -76,22 +78,40 @@ func rollupStatsQuery(d dialect, table string, f EventFilter, by []string, limit
 	c.where = nil
 	c.filter(f)
 	c.tailAfter(pos)
-	rExprs, err := statExprs(d, by, "r")
-	if err != nil {
-		return "", nil, err
-	}
-	eExprs, _ := statExprs(d, by, "")
-	keys := make([]string, len(by))
-	for i := range by {
-		keys[i] = "k" + strconv.Itoa(i+1)
-		rExprs[i] += " AS " + keys[i]
+	// Groups are summed by raw bucket, and only the result formatted: a
+	// year of daily rows formats 365 keys, not every row.
+	var rExprs, eExprs, outer, keys []string
+	for i, dim := range by {
+		expr, ok := d.stats[dim]
+		if !ok {
+			return "", nil, fmt.Errorf("stats: unknown dimension %q", dim)
+		}
+		key := "k" + strconv.Itoa(i+1)
+		keys = append(keys, key)
+		if trunc, isTime := d.truncate[dim]; isTime {
+			bucket := "r.bucket"
+			if dim == "day" && table == "rollup_hourly" {
+				bucket = strings.ReplaceAll(trunc, "e.event_time", "r.bucket")
+			}
+			rExprs = append(rExprs, bucket+" AS "+key)
+			eExprs = append(eExprs, trunc)
+			outer = append(outer, strings.ReplaceAll(expr, "e.event_time", key))
+			continue
+		}
+		rExprs = append(rExprs, strings.ReplaceAll(expr, "e.", "r.")+" AS "+key)
+		eExprs = append(eExprs, expr)
+		outer = append(outer, key)
 	}
 	groups := groupList(len(by))
-	sql := "SELECT " + strings.Join(keys, ", ") + ", sum(n)\nFROM (\n" +
+	order := "sum(n) DESC, " + strings.Join(keys, ", ")
+	if slices.Contains(by, "day") || slices.Contains(by, "hour") {
+		order = strings.Join(keys, ", ")
+	}
+	sql := "SELECT " + strings.Join(outer, ", ") + ", sum(n)\nFROM (\n" +
 		"SELECT " + strings.Join(rExprs, ", ") + ", sum(r.count) AS n\nFROM " + table + " r\nWHERE " + rollupWhere + "\nGROUP BY " + groups +
 		"\nUNION ALL\n" +
 		"SELECT " + strings.Join(eExprs, ", ") + ", count(*)\nFROM events e\nWHERE " + c.sql() + "\nGROUP BY " + groups +
-		"\n) x\nGROUP BY " + groups + "\nORDER BY " + statsOrder(by, "sum(n)") + "\nLIMIT " + c.arg(limit)
+		"\n) x\nGROUP BY " + strings.Join(keys, ", ") + "\nORDER BY " + order + "\nLIMIT " + c.arg(limit)
 	return sql, c.args, nil
 }
 
@@ -156,9 +176,12 @@ func (a *actorSketches) add(day time.Time, s *hll.Sketch) {
 }
 
 func (a *actorSketches) addActor(day time.Time, actor string) {
-	var s hll.Sketch
+	s := a.days[day]
+	if s == nil {
+		s = new(hll.Sketch)
+		a.add(day, s)
+	}
 	s.Add(actor)
-	a.add(day, &s)
 }
 
 // rows are the estimates by day, chronological, at most limit.

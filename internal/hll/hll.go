@@ -58,7 +58,7 @@ func (s *Sketch) Estimate() int64 {
 	const m = float64(registers)
 	sum, zeros := 0.0, 0
 	for _, r := range s.reg {
-		sum += math.Ldexp(1, -int(r))
+		sum += inversePowers[r]
 		if r == 0 {
 			zeros++
 		}
@@ -69,6 +69,14 @@ func (s *Sketch) Estimate() int64 {
 	}
 	return int64(math.Round(e))
 }
+
+// inversePowers[r] is 2^-r for every rank a register can hold.
+var inversePowers = func() (p [64 - precision + 2]float64) {
+	for r := range p {
+		p[r] = math.Ldexp(1, -r)
+	}
+	return p
+}()
 
 // MarshalBinary encodes s, sparse or dense, whichever is smaller.
 func (s *Sketch) MarshalBinary() ([]byte, error) {
