@@ -51,8 +51,11 @@ func TestEncodingRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n <= 1000 && len(b) >= registers {
+		if n <= 500 && len(b) >= packedLen {
 			t.Errorf("%d values: %d bytes, want the sparse encoding", n, len(b))
+		}
+		if n == 100_000 && len(b) != 1+packedLen {
+			t.Errorf("%d values: %d bytes, want the packed encoding", n, len(b))
 		}
 		var back Sketch
 		if err := back.UnmarshalBinary(b); err != nil {
@@ -63,7 +66,15 @@ func TestEncodingRoundTrip(t *testing.T) {
 		}
 	}
 	var s Sketch
-	for _, bad := range [][]byte{nil, {9}, {sparse, 0}, {sparse, 0xff, 0xff, 1}, {dense, 1, 2}} {
+	// The byte-a-register encoding still reads.
+	var s1 Sketch
+	s1.Add("x")
+	old := append([]byte{dense}, s1.reg[:]...)
+	var back Sketch
+	if err := back.UnmarshalBinary(old); err != nil || back != s1 {
+		t.Errorf("dense encoding: %v", err)
+	}
+	for _, bad := range [][]byte{nil, {9}, {sparse, 0}, {sparse, 0xff, 0xff, 1}, {dense, 1, 2}, {packed, 1}} {
 		if err := s.UnmarshalBinary(bad); err == nil {
 			t.Errorf("%v decoded", bad)
 		}
