@@ -31,5 +31,5 @@ func AdminHandler(m *Metrics) http.Handler {
 // still running then gets two seconds before it is cut.
 func ServeAdmin(ctx context.Context, ln net.Listener, m *Metrics, log *slog.Logger) error {
 	limits := Limits{ShutdownTimeout: 2 * time.Second}.withDefaults()
-	return serve(ctx, ln, AdminHandler(m), limits, log.With(slog.String("listener", "admin")), func() []string { return nil })
+	return serve(ctx, ln, nil, AdminHandler(m), limits, log.With(slog.String("listener", "admin")), func() []string { return nil })
 }

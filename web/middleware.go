@@ -52,6 +52,7 @@ func (s *Server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 		attrs := []slog.Attr{
 			slog.String("method", req.Method),
 			slog.String("path", req.URL.Path),
+			slog.String("client", c.RealIP()),
 			slog.Int("status", res.Status),
 			slog.Int64("bytes_in", req.ContentLength),
 			slog.Int64("bytes_out", res.Size),

@@ -4,6 +4,7 @@ package web
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"io"
@@ -30,6 +31,10 @@ type Config struct {
 	// CORSOrigins are the browser origins allowed to call the API
 	// ("https://lms.example.edu", or "*" alone); none: no CORS headers.
 	CORSOrigins []string
+	// TrustedProxies are the peers whose X-Forwarded-For is believed: the
+	// client IP (logs, --rate-limit-ip) is then the nearest address in it
+	// that is not a trusted proxy. None: the peer's address, whatever the headers say.
+	TrustedProxies []*net.IPNet
 }
 
 // Ingester stores Caliper envelopes in two steps, timed apart: Prepare
@@ -92,6 +97,7 @@ func NewServer(cfg Config, log *slog.Logger, d Deps) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
+	e.IPExtractor = ipExtractor(cfg.TrustedProxies)
 	e.Use(middleware.RequestID())
 	e.Use(s.requestLog, s.metrics.observe)
 	e.Use(middleware.Recover())
@@ -150,10 +156,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.Serv
 // their connections are cut. A cut request stores nothing half-way (its
 // transaction rolls back); every acknowledged envelope was committed first.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	return serve(ctx, ln, s.echo, s.limits, s.log, s.active.summary)
+	return serve(ctx, ln, nil, s.echo, s.limits, s.log, s.active.summary)
 }
 
-func serve(ctx context.Context, ln net.Listener, h http.Handler, limits Limits, log *slog.Logger, inFlight func() []string) error {
+// serve answers on ln, over TLS when tlsConfig is set: the TLS listener is
+// outermost, so that net/http sees *tls.Conn (HTTP/2, Request.TLS) while the
+// connection limits count the raw connections.
+func serve(ctx context.Context, ln net.Listener, tlsConfig *tls.Config, h http.Handler, limits Limits, log *slog.Logger, inFlight func() []string) error {
 	// No WriteTimeout: an export streams for as long as it needs, and a
 	// client that stops reading is cut by the shutdown deadline at the latest.
 	srv := &http.Server{
@@ -164,7 +173,11 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler, limits Limits, 
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(limitListener(ln, limits, log)) }()
+	var l net.Listener = limitListener(ln, limits, log)
+	if tlsConfig != nil {
+		l = tls.NewListener(l, tlsConfig)
+	}
+	go func() { errc <- srv.Serve(l) }()
 	select {
 	case err := <-errc:
 		return err
@@ -213,4 +226,17 @@ func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
+}
+
+// ipExtractor reads the client IP from X-Forwarded-For only when the peer is
+// one of trusted (and skips every trusted hop in it); else it is the peer.
+func ipExtractor(trusted []*net.IPNet) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range trusted {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
 }

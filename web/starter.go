@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"crypto/tls"
 	"log/slog"
 	"net"
 	"net/http"
@@ -17,6 +18,7 @@ type Starter struct {
 	log    *slog.Logger
 	reason atomic.Pointer[string]
 	srv    atomic.Pointer[Server]
+	tls    *tls.Config
 }
 
 // NewStarter returns a Starter whose readiness reason is "starting".
@@ -25,6 +27,9 @@ func NewStarter(limits Limits, log *slog.Logger) *Starter {
 	st.Waiting("starting")
 	return st
 }
+
+// UseTLS makes Serve answer over TLS with cfg; call it before Serve.
+func (st *Starter) UseTLS(cfg *tls.Config) { st.tls = cfg }
 
 // Waiting sets what /readyz says while the store is not open.
 func (st *Starter) Waiting(reason string) { st.reason.Store(&reason) }
@@ -53,7 +58,7 @@ func (st *Starter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // Serve answers on ln until ctx is done, as Server.Serve does.
 func (st *Starter) Serve(ctx context.Context, ln net.Listener) error {
-	return serve(ctx, ln, st, st.limits, st.log, func() []string {
+	return serve(ctx, ln, st.tls, st, st.limits, st.log, func() []string {
 		if s := st.srv.Load(); s != nil {
 			return s.active.summary()
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,7 +10,10 @@ import (
 	"math"
 	"net"
 	"net/url"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/lrs-dev/lrs/web"
 )
@@ -23,6 +27,9 @@ type opsSettings struct {
 	RateRequests   float64 // requests/s per key
 	RateIP         float64 // requests/s per client IP without a valid key
 	CORSOrigins    string  // comma-separated
+	TLSCert        string
+	TLSKey         string
+	TrustedProxies string // comma-separated CIDRs or addresses
 }
 
 func (o *opsSettings) flags(fs *flag.FlagSet) {
@@ -31,6 +38,9 @@ func (o *opsSettings) flags(fs *flag.FlagSet) {
 	fs.Float64Var(&o.RateRequests, "rate-limit-requests", 0, "requests per second each key may make (0: no limit)")
 	fs.Float64Var(&o.RateIP, "rate-limit-ip", 0, "requests per second per client IP that carry no valid key, probes excepted (0: no limit)")
 	fs.StringVar(&o.CORSOrigins, "cors-origins", "", "browser origins allowed to call lrs, comma-separated (https://lms.example.edu), or * for any (then never with credentials); empty: no CORS")
+	fs.StringVar(&o.TLSCert, "tls-cert", "", "PEM certificate (chain) file: serve HTTPS; read again on SIGHUP")
+	fs.StringVar(&o.TLSKey, "tls-key", "", "PEM private key file of --tls-cert; read again on SIGHUP")
+	fs.StringVar(&o.TrustedProxies, "trusted-proxies", "", "reverse proxies whose X-Forwarded-For is believed, comma-separated CIDRs or addresses (10.0.0.0/8,192.0.2.7); empty: none")
 	fs.IntVar(&o.MetricsTenants, "metrics-tenants", web.DefaultMetricsTenants, "tenants that get metrics labels of their own; the rest are counted as \"(other)\"")
 }
 
@@ -48,6 +58,12 @@ func (o *opsSettings) validate() error {
 		if r.v < 0 || math.IsNaN(r.v) || math.IsInf(r.v, 0) {
 			errs = append(errs, fmt.Errorf("--%s (%s) must be 0 (no limit) or a positive rate, got %v", r.name, envName(r.name), r.v))
 		}
+	}
+	if (o.TLSCert == "") != (o.TLSKey == "") {
+		errs = append(errs, errors.New("--tls-cert (LRS_TLS_CERT) and --tls-key (LRS_TLS_KEY) go together: give both or neither"))
+	}
+	if _, err := o.trustedProxies(); err != nil {
+		errs = append(errs, err)
 	}
 	if _, err := o.corsOrigins(); err != nil {
 		errs = append(errs, err)
@@ -105,4 +121,62 @@ func (o *opsSettings) corsOrigins() ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// trustedProxies reads --trusted-proxies: CIDRs, or single addresses.
+func (o *opsSettings) trustedProxies() ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, f := range strings.Split(o.TrustedProxies, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		if !strings.Contains(f, "/") {
+			ip := net.ParseIP(f)
+			if ip == nil {
+				return nil, fmt.Errorf("--trusted-proxies (LRS_TRUSTED_PROXIES): %q is neither a CIDR nor an IP address", f)
+			}
+			bits := 128
+			if ip.To4() != nil {
+				ip, bits = ip.To4(), 32
+			}
+			out = append(out, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+			continue
+		}
+		_, n, err := net.ParseCIDR(f)
+		if err != nil {
+			return nil, fmt.Errorf("--trusted-proxies (LRS_TRUSTED_PROXIES): %q is neither a CIDR nor an IP address", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// startTLS loads --tls-cert/--tls-key and reads them again on each SIGHUP
+// until ctx is done. No certificate: nil, plain HTTP.
+func (o *opsSettings) startTLS(ctx context.Context, log *slog.Logger) (*tls.Config, error) {
+	if o.TLSCert == "" {
+		return nil, nil
+	}
+	certs, err := web.LoadCertFiles(o.TLSCert, o.TLSKey)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		defer signal.Stop(hup)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				if err := certs.Reload(); err != nil {
+					log.Error("SIGHUP: TLS certificate not reloaded; still serving the previous one", slog.Any("err", err))
+					continue
+				}
+				log.Info("SIGHUP: TLS certificate reloaded", slog.String("tls_cert", o.TLSCert))
+			}
+		}
+	}()
+	return certs.TLSConfig(), nil
 }

@@ -16,6 +16,11 @@ func TestOpsSettingsValidate(t *testing.T) {
 			t.Errorf("--cors-origins %q: %v", origins, err)
 		}
 	}
+	o := ok
+	o.TrustedProxies = "10.0.0.0/8, 192.0.2.7, 2001:db8::1"
+	if nets, err := o.trustedProxies(); err != nil || len(nets) != 3 || nets[1].String() != "192.0.2.7/32" || nets[2].String() != "2001:db8::1/128" {
+		t.Errorf("--trusted-proxies %q: %v %v", o.TrustedProxies, nets, err)
+	}
 	for _, c := range []struct {
 		edit func(*opsSettings)
 		want string
@@ -28,6 +33,9 @@ func TestOpsSettingsValidate(t *testing.T) {
 		{func(o *opsSettings) { o.RateIP = -0.5 }, "LRS_RATE_LIMIT_IP"},
 		{func(o *opsSettings) { o.AdminAddr = "9090" }, "LRS_ADMIN_ADDR"},
 		{func(o *opsSettings) { o.MetricsTenants = 0 }, "LRS_METRICS_TENANTS"},
+		{func(o *opsSettings) { o.TLSKey = "key.pem" }, "LRS_TLS_CERT"},
+		{func(o *opsSettings) { o.TrustedProxies = "10.0.0.0/33" }, "LRS_TRUSTED_PROXIES"},
+		{func(o *opsSettings) { o.TrustedProxies = "proxy.example.edu" }, "LRS_TRUSTED_PROXIES"},
 	} {
 		o := ok
 		c.edit(&o)

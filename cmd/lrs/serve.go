@@ -48,6 +48,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	starter := web.NewStarter(cfg.Limits.web(), log)
 	serveCtx, stopServing := context.WithCancel(ctx)
 	defer stopServing()
+	tlsConfig, err := cfg.Ops.startTLS(serveCtx, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	starter.UseTLS(tlsConfig)
 	metrics := web.NewMetrics(cfg.Ops.MetricsTenants)
 	adminAddr, adminDone, err := cfg.Ops.startAdmin(serveCtx, metrics, log)
 	if err != nil {
@@ -68,6 +74,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 	mode, _ := caliper.ParseMode(cfg.Validation) // checked by validate
 	corsOrigins, _ := cfg.Ops.corsOrigins()      // checked by validate
+	trusted, _ := cfg.Ops.trustedProxies()       // checked by validate
 	svc := ingest.NewService(db, caliper.NewValidator(mode))
 	srv := web.NewServer(web.Config{
 		CaliperPath:     cfg.CaliperPath,
@@ -76,6 +83,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Limits:          cfg.Limits.web(),
 		RateLimits:      cfg.Ops.rateLimits(),
 		CORSOrigins:     corsOrigins,
+		TrustedProxies:  trusted,
 	}, log, web.Deps{Ingest: svc, Keys: db, Health: db, Query: query.NewService(db), Lookups: db, Edx: edxDep, Metrics: metrics})
 	metrics.WatchStore(db, db)
 
@@ -85,7 +93,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	defer func() { stopServing(); <-rollupsDone }()
 
 	starter.Ready(srv) // before the banner: its curl line must work at once
-	base := baseURL(ln.Addr())
+	base := baseURL(ln.Addr(), tlsConfig != nil)
 	if t.path != "" {
 		if err := firstStartKey(ctx, db, base, cfg.CaliperPath, stdout); err != nil {
 			stopServing()
@@ -93,7 +101,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			return err
 		}
 	}
-	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("admin", adminAddr), slog.String("ui", base+"/ui/"), slog.String("caliper_path", cfg.CaliperPath),
+	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.Bool("tls", tlsConfig != nil), slog.String("admin", adminAddr), slog.String("ui", base+"/ui/"), slog.String("caliper_path", cfg.CaliperPath),
 		slog.String("validation", mode.String()), slog.String("store", t.String()), slog.Bool("edx", edxT != nil), slog.Uint64("schema_version", uint64(st.Version)))
 	err = <-served
 	log.Info("stopped")
@@ -163,9 +171,13 @@ Or browse, search and export events in the web UI at %s/ui/ with the token.
 
 // baseURL is how a local user reaches the server: http://localhost:PORT when
 // it listens on every interface or on loopback.
-func baseURL(addr net.Addr) string {
-	if tcp, ok := addr.(*net.TCPAddr); ok && (tcp.IP.IsUnspecified() || tcp.IP.IsLoopback()) {
-		return "http://localhost:" + strconv.Itoa(tcp.Port)
+func baseURL(addr net.Addr, https bool) string {
+	scheme := "http://"
+	if https {
+		scheme = "https://"
 	}
-	return "http://" + addr.String()
+	if tcp, ok := addr.(*net.TCPAddr); ok && (tcp.IP.IsUnspecified() || tcp.IP.IsLoopback()) {
+		return scheme + "localhost:" + strconv.Itoa(tcp.Port)
+	}
+	return scheme + addr.String()
 }
