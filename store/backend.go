@@ -34,6 +34,10 @@ type Backend interface {
 	// answer stats (rollup.go) and returns how many events it added.
 	Rollup(ctx context.Context) (int, error)
 	TableCounts(ctx context.Context) (TableCounts, error)
+	// SaveCheckpoint and Checkpoints keep how far lrs import --follow has
+	// stored each tracking log (checkpoint.go).
+	SaveCheckpoint(ctx context.Context, c Checkpoint) error
+	Checkpoints(ctx context.Context, sink string) ([]Checkpoint, error)
 	PoolStats() PoolStats
 	Copier
 }

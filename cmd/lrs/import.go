@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/lrs-dev/lrs/ingest"
 	"github.com/lrs-dev/lrs/ingest/caliper"
+	"github.com/lrs-dev/lrs/ingest/edx"
+	"github.com/lrs-dev/lrs/ingest/follow"
 	"github.com/lrs-dev/lrs/ingest/importer"
 )
 
@@ -23,65 +26,47 @@ import (
 // any line, item or file was refused (the summary says which), 2 for a
 // usage error (docs/edx-mapping.md, "lrs import").
 func runImport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	var (
-		cfg      config
-		tenant   string
-		endpoint string
-		token    string
-		batch    int
-		mode     string
-	)
+	var o importOptions
 	fs := newFlagSet("import", stderr)
-	cfg.databaseFlags(fs)
-	cfg.Edx.flags(fs)
-	fs.StringVar(&tenant, "tenant", "default", "tenant to import into (local store)")
-	fs.StringVar(&endpoint, "endpoint", "", "post envelopes to this Caliper endpoint instead of the local store")
-	fs.StringVar(&token, "token", "", "bearer token for --endpoint")
-	fs.IntVar(&batch, "batch", 1000, "events per envelope")
-	fs.StringVar(&mode, "validation", "strict", "strict or lenient (local store)")
+	o.cfg.databaseFlags(fs)
+	o.cfg.Edx.flags(fs)
+	fs.StringVar(&o.tenant, "tenant", "default", "tenant to import into (local store)")
+	fs.StringVar(&o.endpoint, "endpoint", "", "post to this endpoint instead of the local store: a Caliper endpoint, or with --follow and no --lms-url a remote lrs's POST /edx")
+	fs.StringVar(&o.token, "token", "", "bearer token for --endpoint")
+	fs.IntVar(&o.batch, "batch", 1000, "events per envelope")
+	fs.StringVar(&o.mode, "validation", "strict", "strict or lenient (local store)")
+	fs.BoolVar(&o.follow, "follow", false, "follow live logs like tail -F until SIGTERM: rotation by rename or copy-truncate, checkpoints in the store (docs/edx-mapping.md, \"lrs import --follow\")")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
 	}
-	if err := cfg.validate(false); err != nil {
+	if err := o.cfg.validate(false); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
 		return &exitCodeError{code: 2, err: errors.New("import: name files, directories, or - for standard input")}
 	}
-	if batch < 1 || batch > 50000 {
+	if o.batch < 1 || o.batch > 50000 {
 		return &exitCodeError{code: 2, err: errors.New("import: --batch must be 1 to 50000")}
 	}
-	tr, err := cfg.Edx.transformer()
+	if o.endpoint != "" && o.token == "" {
+		return &exitCodeError{code: 2, err: errors.New("import: --endpoint needs --token")}
+	}
+	tr, err := o.cfg.Edx.transformer()
 	if err != nil {
 		return &exitCodeError{code: 2, err: err}
 	}
-
-	var sink importer.Sink
-	if endpoint != "" {
-		if token == "" {
-			return &exitCodeError{code: 2, err: errors.New("import: --endpoint needs --token")}
-		}
-		sink = importer.EndpointSink{URL: endpoint, Token: token}
-	} else {
-		m, err := caliper.ParseMode(mode)
-		if err != nil {
-			return &exitCodeError{code: 2, err: err}
-		}
-		db, _, err := cfg.openStore(ctx, false, stderrNote(stderr))
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		tenantID, err := db.EnsureTenant(ctx, tenant)
-		if err != nil {
-			return err
-		}
-		sink = importer.StoreSink{Service: ingest.NewService(db, caliper.NewValidator(m)), Source: ingest.Source{TenantID: tenantID}}
+	if o.follow {
+		return o.runFollow(ctx, fs.Args(), tr, stdout, stderr)
 	}
+	sink, closeFn, err := o.sink(ctx, stderr)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
 
 	inputs := expandPaths(fs.Args())
 	prog := newProgress(stderr, totalSize(inputs))
-	im := importer.New(sink, tr, batch, prog.update)
+	im := importer.New(sink, tr, o.batch, prog.update)
 	start := time.Now()
 	for _, in := range inputs {
 		if err := importOne(ctx, im, in); err != nil {
@@ -99,6 +84,77 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 			im.Stats.ErrorCount, im.Stats.FilesRefused)}
 	}
 	return nil
+}
+
+// importOptions are lrs import's flags.
+type importOptions struct {
+	cfg                     config
+	tenant, endpoint, token string
+	batch                   int
+	mode                    string
+	follow                  bool
+}
+
+// sink opens where envelopes go: the endpoint, or the local store.
+func (o *importOptions) sink(ctx context.Context, stderr io.Writer) (importer.Sink, func(), error) {
+	if o.endpoint != "" {
+		return importer.EndpointSink{URL: o.endpoint, Token: o.token}, func() {}, nil
+	}
+	m, err := caliper.ParseMode(o.mode)
+	if err != nil {
+		return nil, nil, &exitCodeError{code: 2, err: err}
+	}
+	db, _, err := o.cfg.openStore(ctx, false, stderrNote(stderr))
+	if err != nil {
+		return nil, nil, err
+	}
+	tenantID, err := db.EnsureTenant(ctx, o.tenant)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return importer.StoreSink{Service: ingest.NewService(db, caliper.NewValidator(m)), Source: ingest.Source{TenantID: tenantID}}, db.Close, nil
+}
+
+// runFollow sets up 'lrs import --follow': checkpoints in the local store
+// (also when the lines go to --endpoint), batches stored through the
+// transformer here or, with --endpoint and no --lms-url, posted raw to a
+// remote POST /edx.
+func (o *importOptions) runFollow(ctx context.Context, paths []string, tr *edx.Transformer, stdout, stderr io.Writer) error {
+	for _, p := range paths {
+		if p == "-" {
+			return &exitCodeError{code: 2, err: errFollowUsage}
+		}
+	}
+	log := newLogger(&o.cfg, stderr)
+	db, _, err := o.cfg.openStore(ctx, false, logNote(ctx, log))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	sinkName := "tenant:" + o.tenant
+	var (
+		send  follow.Sender
+		stats func() *importer.Stats
+	)
+	switch {
+	case o.endpoint != "" && tr == nil:
+		es := &edxSender{url: o.endpoint, token: o.token, client: &http.Client{Timeout: time.Minute}, log: log}
+		send, stats, sinkName = es, func() *importer.Stats { return &es.stats }, o.endpoint
+	default:
+		sink, closeFn, err := o.sink(ctx, stderr)
+		if err != nil {
+			return err
+		}
+		defer closeFn()
+		if o.endpoint != "" {
+			sinkName = o.endpoint
+		}
+		newImporter := func() *importer.Importer { return importer.New(sink, tr, o.batch, nil) }
+		is := &importSender{im: newImporter(), make: newImporter}
+		send, stats = is, func() *importer.Stats { return &is.im.Stats }
+	}
+	return runFollow(ctx, paths, sinkName, db, send, stats, log, stdout)
 }
 
 // importOne reads one input; an input that cannot be opened is counted

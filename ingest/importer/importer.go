@@ -91,6 +91,17 @@ func New(sink Sink, tr *edx.Transformer, batch int, progress func(*Stats)) *Impo
 // ctx's, or the sink's.
 func (im *Importer) ImportReader(ctx context.Context, name string, r io.Reader) error {
 	im.locked(func(s *Stats) { s.Files++ })
+	return im.importReader(ctx, name, 0, r)
+}
+
+// ImportChunk reads complete lines of a file that is still being written,
+// the first of them line first+1 of the file, as ImportReader reads a file;
+// errors name the lines of the file. It does not count a file.
+func (im *Importer) ImportChunk(ctx context.Context, name string, first int64, r io.Reader) error {
+	return im.importReader(ctx, name, first, r)
+}
+
+func (im *Importer) importReader(ctx context.Context, name string, base int64, r io.Reader) error {
 	cr := &countingReader{r: r, add: func(n, lines int) {
 		im.locked(func(s *Stats) { s.Bytes += int64(n); s.Lines += lines })
 	}}
@@ -99,7 +110,7 @@ func (im *Importer) ImportReader(ctx context.Context, name string, r io.Reader) 
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		where := fmt.Sprintf("%s:%d", name, d.Line)
+		where := fmt.Sprintf("%s:%d", name, base+int64(d.Line))
 		switch d.Kind {
 		case edx.CommentLine:
 			im.locked(func(s *Stats) { s.Comments++ })
