@@ -176,7 +176,7 @@ func (s *SQLite) rollupTenant(ctx context.Context, tenant int64) (int, error) {
 	var pos int64
 	err := s.r.QueryRowContext(ctx, `SELECT seq FROM rollup_positions WHERE tenant_id = ?`, tenant).Scan(&pos)
 	started := err == nil
-	if err != nil && err != sql.ErrNoRows {
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("position: %w", err)
 	}
 	rows, err := s.r.QueryContext(ctx, `
@@ -253,7 +253,7 @@ func sqliteMergeSketches(ctx context.Context, tx *sql.Tx, tenant int64, add map[
 				return err
 			}
 			sk.Merge(&stored)
-		case err != sql.ErrNoRows:
+		case !errors.Is(err, sql.ErrNoRows):
 			return fmt.Errorf("read sketch: %w", err)
 		}
 		b, _ = sk.MarshalBinary()

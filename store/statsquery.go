@@ -46,7 +46,7 @@ const (
 // chronological when a dimension is a time. distinct counts distinct
 // actors instead of rows.
 func statsQuery(c *conditions, by []string, limit int, distinct bool) (string, error) {
-	exprs, err := statExprs(c.d, by, "")
+	exprs, err := statExprs(c.d, by)
 	if err != nil {
 		return "", err
 	}
@@ -125,17 +125,13 @@ func (c *conditions) tailAfter(pos Position) {
 	c.add("e.seq > " + c.arg(pos.Seq))
 }
 
-// statExprs are the SQL of each dimension on events (table "") or on a
-// roll-up table ("r": its bucket stands for the event time).
-func statExprs(d dialect, by []string, table string) ([]string, error) {
+// statExprs are the SQL of each dimension on events.
+func statExprs(d dialect, by []string) ([]string, error) {
 	exprs := make([]string, len(by))
 	for i, dim := range by {
 		expr, ok := d.stats[dim]
 		if !ok {
 			return nil, fmt.Errorf("stats: unknown dimension %q", dim)
-		}
-		if table == "r" {
-			expr = strings.ReplaceAll(strings.ReplaceAll(expr, "e.event_time", "r.bucket"), "e.", "r.")
 		}
 		exprs[i] = expr
 	}
