@@ -10,13 +10,14 @@ import (
 // defaultInflightBytes sizes --max-inflight-bytes from the memory the process
 // may use (the cgroup limit in a container, else the machine's): decoding
 // costs up to about 16 times the bodies in flight, so a 64th of the memory
-// keeps the worst case near a quarter of it. Between 32 MiB and 1 GiB.
+// keeps the worst case near a quarter of it. Between 32 MiB and 1 GiB, in
+// whole MiB so that help shows it as people write it ("376 MiB").
 func defaultInflightBytes() int64 {
 	mem := memoryLimit()
 	if mem <= 0 {
 		return 64 << 20
 	}
-	return min(max(mem/64, 32<<20), 1<<30)
+	return min(max(mem/64, 32<<20), 1<<30) &^ (1<<20 - 1)
 }
 
 // memoryLimit is the cgroup v2 memory limit, else MemTotal, else 0.
