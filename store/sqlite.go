@@ -51,6 +51,8 @@ type SQLite struct {
 	w      *sql.DB
 	r      *sql.DB
 	health *writeHealth
+	stmts  writeStmts // the group writer's prepared statements
+	rstmts readStmts  // hot reads, prepared on the reader pool
 	ids    envelopeIDs
 	group  *groupWriter // the one writer of envelopes
 }
@@ -127,6 +129,8 @@ func (s *SQLite) Optimize(ctx context.Context) error {
 // Close closes the database.
 func (s *SQLite) Close() {
 	s.group.close()
+	s.stmts.close()
+	s.rstmts.close()
 	s.r.Close()
 	s.w.Close()
 }

@@ -27,6 +27,7 @@ func (s *SQLite) saveGroup(ctx context.Context, jobs []*saveJob) {
 	if len(pending) == 0 {
 		return
 	}
+	s.stmts.prepare(ctx, s.w)
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
 		for i, j := range jobs {
 			if encoders[i] == nil {
@@ -48,19 +49,19 @@ func (s *SQLite) saveGroup(ctx context.Context, jobs []*saveJob) {
 // saveInSavepoint stores one job's envelope, setting its outcome; the error
 // returned is for the whole transaction (a savepoint that cannot be handled).
 func (s *SQLite) saveInSavepoint(ctx context.Context, tx *sql.Tx, j *saveJob, envID func(int64) string) error {
-	if _, err := tx.ExecContext(ctx, `SAVEPOINT envelope`); err != nil {
+	if _, err := s.stmts.exec(ctx, tx, savepointSQL); err != nil {
 		return fmt.Errorf("savepoint: %w", err)
 	}
 	res, err := s.saveEnvelope(ctx, tx, j.env, envID)
 	if err != nil {
 		j.err = translateSQLite(err)
-		if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO envelope`); rerr != nil {
+		if _, rerr := s.stmts.exec(ctx, tx, rollbackToSQL); rerr != nil {
 			return fmt.Errorf("rollback to savepoint: %w", rerr)
 		}
 	} else {
 		j.res = res
 	}
-	if _, err := tx.ExecContext(ctx, `RELEASE envelope`); err != nil {
+	if _, err := s.stmts.exec(ctx, tx, releaseSQL); err != nil {
 		return fmt.Errorf("release savepoint: %w", err)
 	}
 	return nil

@@ -80,7 +80,7 @@ func scanSQLiteKey(scan func(...any) error) (Key, error) {
 
 // KeyByToken returns the live key for token, or ErrNotFound.
 func (s *SQLite) KeyByToken(ctx context.Context, token string) (Key, error) {
-	k, err := scanSQLiteKey(s.r.QueryRowContext(ctx, sqliteKeySQL+` WHERE k.token_hash = ? AND k.revoked_at IS NULL`, HashToken(token)).Scan)
+	k, err := scanSQLiteKey(s.rstmts.queryRow(ctx, s.r, sqliteKeySQL+` WHERE k.token_hash = ? AND k.revoked_at IS NULL`, HashToken(token)).Scan)
 	if err != nil {
 		return Key{}, translateSQLite(fmt.Errorf("key by token: %w", err))
 	}

@@ -223,15 +223,22 @@ LIMIT ?`, tenant, pos, rollupBatch)
 			return nil // rolled up meanwhile by another process on this file
 		}
 		applied = true
+		// Prepared once per transaction: SQLite would parse each statement
+		// again for every bucket, which cost more than the roll-up itself.
 		for table, counts := range map[string]map[countKey]int64{"rollup_hourly": d.hourly, "rollup_daily": d.daily} {
-			for k, n := range counts {
-				if _, err := tx.ExecContext(ctx, `INSERT INTO `+table+` (tenant_id, bucket, action, type, profile, count)
+			add, err := tx.PrepareContext(ctx, `INSERT INTO `+table+` (tenant_id, bucket, action, type, profile, count)
 VALUES (?, ?, ?, ?, ?, ?)
-ON CONFLICT (tenant_id, bucket, action, type, profile) DO UPDATE SET count = count + excluded.count`,
-					tenant, micros(k.bucket), k.action, k.typ, k.profile, n); err != nil {
+ON CONFLICT (tenant_id, bucket, action, type, profile) DO UPDATE SET count = count + excluded.count`)
+			if err != nil {
+				return fmt.Errorf("%s: %w", table, err)
+			}
+			for k, n := range counts {
+				if _, err := add.ExecContext(ctx, tenant, micros(k.bucket), k.action, k.typ, k.profile, n); err != nil {
+					add.Close()
 					return fmt.Errorf("%s: %w", table, err)
 				}
 			}
+			add.Close()
 		}
 		return sqliteMergeSketches(ctx, tx, tenant, d.actors)
 	})
@@ -242,10 +249,20 @@ ON CONFLICT (tenant_id, bucket, action, type, profile) DO UPDATE SET count = cou
 }
 
 func sqliteMergeSketches(ctx context.Context, tx *sql.Tx, tenant int64, add map[sketchKey]*hll.Sketch) error {
+	read, err := tx.PrepareContext(ctx, `SELECT sketch FROM rollup_actors WHERE tenant_id = ? AND course = ? AND bucket = ?`)
+	if err != nil {
+		return fmt.Errorf("read sketch: %w", err)
+	}
+	defer read.Close()
+	write, err := tx.PrepareContext(ctx, `INSERT INTO rollup_actors (tenant_id, bucket, course, sketch) VALUES (?, ?, ?, ?)
+ON CONFLICT (tenant_id, course, bucket) DO UPDATE SET sketch = excluded.sketch`)
+	if err != nil {
+		return fmt.Errorf("write sketch: %w", err)
+	}
+	defer write.Close()
 	for k, sk := range add {
 		var b []byte
-		err := tx.QueryRowContext(ctx, `SELECT sketch FROM rollup_actors WHERE tenant_id = ? AND course = ? AND bucket = ?`,
-			tenant, k.course, micros(k.bucket)).Scan(&b)
+		err := read.QueryRowContext(ctx, tenant, k.course, micros(k.bucket)).Scan(&b)
 		switch {
 		case err == nil:
 			var stored hll.Sketch
@@ -257,8 +274,7 @@ func sqliteMergeSketches(ctx context.Context, tx *sql.Tx, tenant int64, add map[
 			return fmt.Errorf("read sketch: %w", err)
 		}
 		b, _ = sk.MarshalBinary()
-		if _, err := tx.ExecContext(ctx, `INSERT INTO rollup_actors (tenant_id, bucket, course, sketch) VALUES (?, ?, ?, ?)
-ON CONFLICT (tenant_id, course, bucket) DO UPDATE SET sketch = excluded.sketch`, tenant, micros(k.bucket), k.course, b); err != nil {
+		if _, err := write.ExecContext(ctx, tenant, micros(k.bucket), k.course, b); err != nil {
 			return fmt.Errorf("write sketch: %w", err)
 		}
 	}

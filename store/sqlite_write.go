@@ -35,10 +35,7 @@ func (s *SQLite) saveEnvelope(ctx context.Context, tx *sql.Tx, env *Envelope, en
 	if env.APIKeyID != 0 {
 		keyID = env.APIKeyID
 	}
-	if err := tx.QueryRowContext(ctx, `
-INSERT INTO envelopes (tenant_id, sensor, send_time, data_version, received_at, api_key_id, item_count, skeleton)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-RETURNING id`, env.TenantID, env.Sensor, micros(env.SendTime), env.DataVersion, now, keyID, env.ItemCount,
+	if err := s.stmts.queryRow(ctx, tx, insertEnvelope, env.TenantID, env.Sensor, micros(env.SendTime), env.DataVersion, now, keyID, env.ItemCount,
 		nullBytes(env.Skeleton)).Scan(&rowID); err != nil {
 		return res, fmt.Errorf("insert envelope: %w", err)
 	}
@@ -47,22 +44,14 @@ RETURNING id`, env.TenantID, env.Sensor, micros(env.SendTime), env.DataVersion, 
 	stored := make(map[uuid.UUID]bool, len(env.Events))
 	for start := 0; start < len(env.Events); start += sqliteBatch {
 		chunk := env.Events[start:min(start+sqliteBatch, len(env.Events))]
-		var sb strings.Builder
-		sb.WriteString(`INSERT INTO events (tenant_id, envelope_id, id, type, action, actor_id, object_id, object_type,
-    group_id, session_id, edapp_id, profile, event_time, stored_at, data) VALUES `)
 		args := make([]any, 0, len(chunk)*15)
-		for i, e := range chunk {
-			if i > 0 {
-				sb.WriteString(", ")
-			}
-			sb.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		for _, e := range chunk {
 			id := e.ID
 			args = append(args, env.TenantID, rowID, id[:], e.Type, e.Action, nullString(e.ActorID),
 				nullString(e.ObjectID), nullString(e.ObjectType), nullString(e.GroupID), nullString(e.SessionID),
 				nullString(e.EdAppID), nullString(e.Profile), micros(e.EventTime), now, string(e.Data))
 		}
-		sb.WriteString(" ON CONFLICT (tenant_id, id) DO NOTHING RETURNING id")
-		rows, err := tx.QueryContext(ctx, sb.String(), args...)
+		rows, err := s.stmts.query(ctx, tx, insertEventsSQL(len(chunk)), args...)
 		if err != nil {
 			return res, fmt.Errorf("insert events: %w", err)
 		}
@@ -88,23 +77,11 @@ RETURNING id`, env.TenantID, env.Sensor, micros(env.SendTime), env.DataVersion, 
 
 	for start := 0; start < len(env.Entities); start += sqliteBatch {
 		chunk := env.Entities[start:min(start+sqliteBatch, len(env.Entities))]
-		var sb strings.Builder
-		sb.WriteString(`INSERT INTO entities (tenant_id, envelope_id, id, type, first_seen, updated_at, data) VALUES `)
 		args := make([]any, 0, len(chunk)*7)
-		for i, e := range chunk {
-			if i > 0 {
-				sb.WriteString(", ")
-			}
-			sb.WriteString("(?, ?, ?, ?, ?, ?, ?)")
+		for _, e := range chunk {
 			args = append(args, env.TenantID, rowID, e.ID, nullString(e.Type), now, now, string(e.Data))
 		}
-		sb.WriteString(` ON CONFLICT (tenant_id, id) DO UPDATE SET
-    type = excluded.type,
-    envelope_id = excluded.envelope_id,
-    data = excluded.data,
-    updated_at = excluded.updated_at
-WHERE excluded.type IS NOT NULL`)
-		if _, err := tx.ExecContext(ctx, sb.String(), args...); err != nil {
+		if _, err := s.stmts.exec(ctx, tx, upsertEntitiesSQL(len(chunk)), args...); err != nil {
 			return res, fmt.Errorf("upsert entities: %w", err)
 		}
 	}
