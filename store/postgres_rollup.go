@@ -152,23 +152,9 @@ func (s *Postgres) Rollup(ctx context.Context) (int, error) {
 }
 
 func (s *Postgres) rollupTenant(ctx context.Context, tenant int64) (int, error) {
-	var txText string
-	var pos Position
-	err := s.pool.QueryRow(ctx, `
-WITH ins AS (
-    INSERT INTO rollup_positions (tenant_id, tx, seq) VALUES ($1, '0', 0)
-    ON CONFLICT (tenant_id) DO NOTHING
-    RETURNING tx::text, seq
-)
-SELECT * FROM ins
-UNION ALL
-SELECT tx::text, seq FROM rollup_positions WHERE tenant_id = $1
-LIMIT 1`, tenant).Scan(&txText, &pos.Seq)
+	txText, pos, err := s.rollupPosition(ctx, tenant)
 	if err != nil {
 		return 0, fmt.Errorf("position: %w", err)
-	}
-	if pos.Tx, err = strconv.ParseUint(txText, 10, 64); err != nil {
-		return 0, err
 	}
 	// Only events of transactions older than every running one: none can
 	// commit later before the new position.
@@ -219,6 +205,34 @@ WHERE tenant_id = $1 AND tx = $4::text::xid8 AND seq = $5`,
 		return 0, err
 	}
 	return len(events), nil
+}
+
+// rollupPosition reads the tenant's position, creating it at the start. When
+// another node creates it at the same moment, the INSERT waits for that
+// node's commit and does nothing, while the SELECT's snapshot, taken before
+// that commit, cannot see the row: no row at all comes back. The next
+// statement sees it, so that case is asked once more.
+func (s *Postgres) rollupPosition(ctx context.Context, tenant int64) (txText string, pos Position, err error) {
+	for range 3 {
+		err = s.pool.QueryRow(ctx, `
+WITH ins AS (
+    INSERT INTO rollup_positions (tenant_id, tx, seq) VALUES ($1, '0', 0)
+    ON CONFLICT (tenant_id) DO NOTHING
+    RETURNING tx::text, seq
+)
+SELECT * FROM ins
+UNION ALL
+SELECT tx::text, seq FROM rollup_positions WHERE tenant_id = $1
+LIMIT 1`, tenant).Scan(&txText, &pos.Seq)
+		if !errors.Is(err, pgx.ErrNoRows) {
+			break
+		}
+	}
+	if err != nil {
+		return "", pos, err
+	}
+	pos.Tx, err = strconv.ParseUint(txText, 10, 64)
+	return txText, pos, err
 }
 
 func pgUpsertCounts(ctx context.Context, tx pgx.Tx, table string, tenant int64, counts map[countKey]int64) error {

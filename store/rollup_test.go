@@ -259,3 +259,33 @@ VALUES ($1, $2, gen_random_uuid(), 'ViewEvent', 'Viewed', $3, '{}')`, tenant, en
 	rollUp(t, db)
 	checkRollupsExact(t, db, tenant)
 }
+
+// TestRollupPositionCreatedTwice: two nodes meeting a new tenant at the same
+// moment both create its position; neither may fail (the loser's snapshot
+// did not see the winner's row).
+func TestRollupPositionCreatedTwice(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		_, a, b := openTwice(t, kind)
+		ctx := context.Background()
+		for i := range 60 {
+			if _, err := a.EnsureTenant(ctx, fmt.Sprintf("new-%d", i)); err != nil {
+				t.Fatal(err)
+			}
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for _, db := range []store.Backend{a, b} {
+				wg.Go(func() {
+					<-start
+					if _, err := db.Rollup(ctx); err != nil {
+						t.Errorf("round %d: %v", i, err)
+					}
+				})
+			}
+			close(start)
+			wg.Wait()
+			if t.Failed() {
+				return
+			}
+		}
+	})
+}
