@@ -38,6 +38,16 @@ type Backend interface {
 	// stored each tracking log (checkpoint.go).
 	SaveCheckpoint(ctx context.Context, c Checkpoint) error
 	Checkpoints(ctx context.Context, sink string) ([]Checkpoint, error)
+	// StreamHead, StreamEvents and WatchCommits serve the live stream
+	// (stream.go): where a tenant's readable events end, what every
+	// listed tenant stored after its position (one statement), and a
+	// wake-up after each commit.
+	StreamHead(ctx context.Context, tenantID int64) (Position, error)
+	StreamEvents(ctx context.Context, from []TenantAfter, limit int) (events []LiveEvent, held bool, err error)
+	WatchCommits(ctx context.Context, wake func()) error
+	// StreamTicketKey is the secret that signs stream tickets, one per
+	// database (stream_ticket.go).
+	StreamTicketKey(ctx context.Context) ([]byte, error)
 	PoolStats() PoolStats
 	Copier
 }

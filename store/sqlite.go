@@ -55,6 +55,8 @@ type SQLite struct {
 	rstmts readStmts  // hot reads, prepared on the reader pool
 	ids    envelopeIDs
 	group  *groupWriter // the one writer of envelopes
+	// commits wakes the live stream after each commit (WatchCommits).
+	commits commitSignal
 }
 
 // sqlitePath reads a sqlite: URL or a plain file path.

@@ -39,6 +39,9 @@ func (s *SQLite) saveGroup(ctx context.Context, jobs []*saveJob) {
 		}
 		return nil
 	})
+	if err == nil {
+		s.commits.committed()
+	}
 	for _, j := range pending {
 		if j.err == nil && err != nil {
 			j.res, j.err = SaveResult{}, err

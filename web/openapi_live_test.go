@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -30,6 +31,24 @@ import (
 )
 
 func init() {
+	// An event stream: every data line one JSON value.
+	openapi3filter.RegisterBodyDecoder("text/event-stream", func(r io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
+		b, err := io.ReadAll(r)
+		if err != nil {
+			return nil, err
+		}
+		// Whole messages only: the read was cut at some point.
+		text := string(b)
+		if i := strings.LastIndex(text, "\n\n"); i >= 0 {
+			text = text[:i]
+		}
+		for n, line := range strings.Split(text, "\n") {
+			if data, ok := strings.CutPrefix(line, "data: "); ok && !json.Valid([]byte(data)) {
+				return nil, fmt.Errorf("line %d: data is not JSON", n+1)
+			}
+		}
+		return string(b), nil
+	})
 	// NDJSON: every line one JSON value; the schema sees the text.
 	openapi3filter.RegisterBodyDecoder("application/x-ndjson", func(r io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
 		b, err := io.ReadAll(r)
@@ -96,6 +115,12 @@ func setupLive(t *testing.T, kind string) *liveServers {
 	}
 	deps := rb.deps()
 	deps.Edx = tr
+	deps.Stream = runLiveHub(t, rb.db, log)
+	// main: the read bundle's server, with a live stream
+	mainSrv := httptest.NewServer(web.NewServer(web.Config{CaliperPath: "/caliper", MaxBody: 64 << 10}, log, web.Deps{
+		Ingest: deps.Ingest, Keys: deps.Keys, Health: deps.Health, Query: deps.Query, Lookups: deps.Lookups, Stream: deps.Stream, Tickets: rb.db}))
+	t.Cleanup(mainSrv.Close)
+	ls.urls["main"] = mainSrv.URL
 	edxSrv := httptest.NewServer(web.NewServer(web.Config{CaliperPath: "/caliper", MaxBody: 4 << 10}, log, deps))
 	t.Cleanup(edxSrv.Close)
 	ls.urls["edx"] = edxSrv.URL
@@ -113,7 +138,7 @@ func setupLive(t *testing.T, kind string) *liveServers {
 	t.Cleanup(down.Close)
 	downSrv := httptest.NewServer(web.NewServer(web.Config{CaliperPath: "/caliper", MaxBody: 64 << 10}, log, web.Deps{
 		Ingest: ingest.NewService(down, caliper.NewValidator(caliper.Strict)), Keys: down, Health: down,
-		Query: query.NewService(down), Lookups: down, Edx: tr,
+		Query: query.NewService(down), Lookups: down, Edx: tr, Stream: runLiveHub(t, down, log), Tickets: down,
 	}))
 	t.Cleanup(downSrv.Close)
 	ls.urls["down"] = downSrv.URL
@@ -179,6 +204,7 @@ func liveCalls(ls *liveServers) []liveCall {
 		{"/api/v1/stats?by=action,day", "/api/v1/stats?by=colour", ""},
 		{"/api/v1/export?action=Viewed", "/api/v1/export?format=xml", ""},
 		{"/api/v1/export?format=csv&action=Started", "", ""},
+		{"/api/v1/stream?from=beginning&action=Viewed", "/api/v1/stream?from=yesterday", ""},
 	}
 	calls = append(calls,
 		liveCall{srv: "limited", method: "GET", path: "/caliper", status: 200},
@@ -191,6 +217,14 @@ func liveCalls(ls *liveServers) []liveCall {
 	for _, rd := range reads {
 		calls = append(calls, liveCall{srv: "limited", method: "GET", path: rd.path, token: r, status: 429})
 	}
+	calls = append(calls,
+		liveCall{srv: "main", method: "POST", path: "/api/v1/stream/tickets", token: r, status: 201},
+		liveCall{srv: "main", method: "POST", path: "/api/v1/stream/tickets?for=ever", token: r, status: 400},
+		liveCall{srv: "main", method: "POST", path: "/api/v1/stream/tickets", status: 401},
+		liveCall{srv: "main", method: "POST", path: "/api/v1/stream/tickets", token: w, status: 401},
+		liveCall{srv: "main", method: "GET", path: "/api/v1/stream?ticket=lrst_forged", status: 401},
+		liveCall{srv: "limited", method: "POST", path: "/api/v1/stream/tickets", token: r, status: 429},
+		liveCall{srv: "down", method: "POST", path: "/api/v1/stream/tickets", token: r, status: 503})
 	for _, rd := range reads {
 		calls = append(calls,
 			liveCall{srv: "main", method: "GET", path: rd.path, token: r, status: 200},
@@ -251,10 +285,27 @@ func TestOpenAPILiveResponses(t *testing.T) {
 	})
 }
 
+// runLiveHub runs a live stream hub over db until the test ends.
+func runLiveHub(t *testing.T, db query.StreamStore, log *slog.Logger) *query.Hub {
+	h := query.NewHub(db, query.HubConfig{}, log)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); h.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return h
+}
+
 // checkLive makes one call and validates the answer against the document.
 func checkLive(t *testing.T, router routers.Router, base string, call liveCall) (*routers.Route, int) {
 	t.Helper()
-	req, _ := http.NewRequest(call.method, base+call.path, bytes.NewReader(call.body))
+	ctx := context.Background()
+	if strings.HasPrefix(call.path, "/api/v1/stream") {
+		// A live stream never ends: what it sends in a second is checked.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Second)
+		defer cancel()
+	}
+	req, _ := http.NewRequestWithContext(ctx, call.method, base+call.path, bytes.NewReader(call.body))
 	if call.token != "" {
 		req.Header.Set("Authorization", "Bearer "+call.token)
 	}

@@ -73,6 +73,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		"/api/v1/events": query.EventsParams,
 		"/api/v1/stats":  query.StatsParams,
 		"/api/v1/export": query.ExportParams,
+		"/api/v1/stream": query.StreamParams,
 	} {
 		var got []string
 		for _, p := range doc.Paths[path]["get"].Parameters {

@@ -35,6 +35,14 @@ type Config struct {
 	// client IP (logs, --rate-limit-ip) is then the nearest address in it
 	// that is not a trusted proxy. None: the peer's address, whatever the headers say.
 	TrustedProxies []*net.IPNet
+	// MaxStreams caps each key's open live streams (0: DefaultMaxStreams);
+	// StreamHeartbeat is how often an idle stream sends a comment line
+	// (0: DefaultStreamHeartbeat).
+	MaxStreams      int
+	StreamHeartbeat time.Duration
+	// StreamTicketTTL is how long a stream ticket opens streams (0:
+	// DefaultStreamTicketTTL).
+	StreamTicketTTL time.Duration
 }
 
 // Ingester stores Caliper envelopes in two steps, timed apart: Prepare
@@ -64,6 +72,8 @@ type Deps struct {
 	Lookups Lookups
 	Edx     EdxTransformer // nil: POST /edx answers 501
 	Metrics *Metrics       // nil: a registry of the server's own, served by nobody
+	Stream  Streamer       // the live stream (query.Hub); nil: GET /api/v1/stream fails
+	Tickets TicketKeys     // the secret of stream tickets (the store); nil: tickets fail
 }
 
 // Server is the lrs HTTP server.
@@ -79,6 +89,10 @@ type Server struct {
 	metrics *Metrics
 	echo    *echo.Echo
 
+	streamer Streamer
+	streams  streamCounts
+	tickets  ticketSigner
+
 	limits   Limits
 	limiter  *limiter
 	inflight *semaphore.Weighted // request body bytes being decoded and stored
@@ -87,12 +101,13 @@ type Server struct {
 
 // NewServer builds the server and its routes.
 func NewServer(cfg Config, log *slog.Logger, d Deps) *Server {
-	s := &Server{cfg: cfg, log: log, ingest: d.Ingest, keys: d.Keys, health: d.Health, query: d.Query, lookups: d.Lookups, edx: d.Edx, metrics: d.Metrics}
+	s := &Server{cfg: cfg, log: log, ingest: d.Ingest, keys: d.Keys, health: d.Health, query: d.Query, lookups: d.Lookups, edx: d.Edx, metrics: d.Metrics, streamer: d.Stream}
 	if s.metrics == nil {
 		s.metrics = NewMetrics(0)
 	}
 	s.limits = cfg.Limits.withDefaults()
 	s.limiter = &limiter{cfg: cfg.RateLimits}
+	s.tickets.keys = d.Tickets
 	s.inflight = semaphore.NewWeighted(s.limits.MaxInflightBytes)
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -131,6 +146,9 @@ func NewServer(cfg Config, log *slog.Logger, d Deps) *Server {
 	get(api, "/entities", s.getEntity)
 	get(api, "/stats", s.stats)
 	get(api, "/export", s.export)
+	api.POST("/stream/tickets", s.streamTicket)
+	// The stream also takes a ticket instead of a token (EventSource).
+	e.Match([]string{http.MethodGet, http.MethodHead}, "/api/v1/stream", s.stream, s.streamAuth)
 	s.echo = e
 	return s
 }

@@ -30,6 +30,7 @@ type config struct {
 	LogLevel        string
 	Edx             edxSettings
 	Ops             opsSettings
+	Stream          streamSettings
 }
 
 // envName is the environment variable behind a flag: --max-body → LRS_MAX_BODY.
@@ -108,6 +109,7 @@ func (c *config) serveFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.AcceptBareToken, "accept-bare-token", false, "accept an Authorization header holding the token without \"Bearer \" (caliper-java does this)")
 	c.Limits.flags(fs)
 	c.Ops.flags(fs)
+	c.Stream.flags(fs)
 	fs.DurationVar(&c.DBWait, "db-wait", 60*time.Second, "at start, how long to wait for PostgreSQL to be reachable, retrying with backoff (0: fail at once)")
 }
 
@@ -165,6 +167,9 @@ func (c *config) validate(serving bool) error {
 			errs = append(errs, errors.New("--max-inflight-bytes (LRS_MAX_INFLIGHT_BYTES) must be at least --max-body"))
 		}
 		if err := c.Ops.validate(); err != nil {
+			errs = append(errs, err)
+		}
+		if err := c.Stream.validate(); err != nil {
 			errs = append(errs, err)
 		}
 		if c.Limits.MaxConns < 1 || c.Limits.MaxConnsPerIP < 1 || c.Limits.ShutdownTimeout <= 0 {

@@ -76,6 +76,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	corsOrigins, _ := cfg.Ops.corsOrigins()      // checked by validate
 	trusted, _ := cfg.Ops.trustedProxies()       // checked by validate
 	svc := ingest.NewService(db, caliper.NewValidator(mode))
+	hub := query.NewHub(db, query.HubConfig{}, log)
 	srv := web.NewServer(web.Config{
 		CaliperPath:     cfg.CaliperPath,
 		MaxBody:         int64(cfg.MaxBody),
@@ -84,13 +85,19 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		RateLimits:      cfg.Ops.rateLimits(),
 		CORSOrigins:     corsOrigins,
 		TrustedProxies:  trusted,
-	}, log, web.Deps{Ingest: svc, Keys: db, Health: db, Query: query.NewService(db), Lookups: db, Edx: edxDep, Metrics: metrics})
+		MaxStreams:      cfg.Stream.MaxStreams,
+	}, log, web.Deps{Ingest: svc, Keys: db, Health: db, Query: query.NewService(db), Lookups: db, Edx: edxDep, Metrics: metrics, Stream: hub, Tickets: db})
 	metrics.WatchStore(db, db)
 
 	// Roll-ups stop with the server, before the store closes.
 	rollupsDone := make(chan struct{})
 	go func() { defer close(rollupsDone); store.RunRollups(serveCtx, db, time.Second) }()
 	defer func() { stopServing(); <-rollupsDone }()
+	// The stream hub too: stopping closes every stream, so that shutdown
+	// does not wait on them.
+	hubDone := make(chan struct{})
+	go func() { defer close(hubDone); hub.Run(serveCtx) }()
+	defer func() { stopServing(); <-hubDone }()
 
 	starter.Ready(srv) // before the banner: its curl line must work at once
 	base := baseURL(ln.Addr(), tlsConfig != nil)
