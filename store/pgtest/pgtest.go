@@ -40,11 +40,13 @@ var (
 	setupErr error
 	stop     func()
 	counter  atomic.Int64
+	inMain   bool // Main is running the tests: it will stop the cluster
 )
 
 // Main runs the package's tests and then stops any server it started.
 // Call it from TestMain.
 func Main(m *testing.M) {
+	inMain = true
 	code := m.Run()
 	if stop != nil {
 		stop()
@@ -56,6 +58,10 @@ func Main(m *testing.M) {
 // when t ends.
 func URL(t testing.TB) string {
 	t.Helper()
+	if !inMain {
+		// Without it the throwaway cluster outlives the test binary.
+		t.Fatal("pgtest: the package needs func TestMain(m *testing.M) { pgtest.Main(m) }")
+	}
 	once.Do(func() { setupErr = setup() })
 	if setupErr != nil {
 		if os.Getenv("LRS_REQUIRE_DB") == "1" {
@@ -153,8 +159,12 @@ func startLocal() (*url.URL, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	stopOrphans(bin)
 	dir, err := os.MkdirTemp("", "lrs-pgtest-")
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
 		return nil, nil, err
 	}
 	var cred *syscall.Credential
@@ -204,6 +214,33 @@ func startLocal() (*url.URL, func(), error) {
 	}
 	u, _ := url.Parse(fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port))
 	return u, stop, nil
+}
+
+// ownerFile names, in a cluster's folder, the process that started it.
+const ownerFile = "owner.pid"
+
+// stopOrphans stops and removes the clusters of test processes that are gone
+// (a panic, a timeout or kill skips Main's stop).
+func stopOrphans(bin string) {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "lrs-pgtest-*"))
+	for _, dir := range dirs {
+		b, err := os.ReadFile(filepath.Join(dir, ownerFile))
+		if err != nil {
+			continue // not ours to judge, or still being set up
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil || syscall.Kill(pid, 0) == nil || errors.Is(syscall.Kill(pid, 0), syscall.EPERM) {
+			continue // its owner is alive
+		}
+		cmd := exec.Command(filepath.Join(bin, "pg_ctl"), "stop", "-m", "immediate", "-D", filepath.Join(dir, "data"))
+		if st, err := os.Stat(dir); err == nil {
+			if sys, ok := st.Sys().(*syscall.Stat_t); ok && os.Geteuid() == 0 {
+				cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: sys.Uid, Gid: sys.Gid}}
+			}
+		}
+		_ = cmd.Run()
+		os.RemoveAll(dir)
+	}
 }
 
 func freePort() (int, error) {
