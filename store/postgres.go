@@ -27,6 +27,7 @@ type Postgres struct {
 	listenDone chan struct{} // closed when the listener has stopped
 	life       context.Context
 	end        context.CancelFunc // ends life: the store is closing
+	stream     streamNotify       // wakes live streams after commits (postgres_stream.go)
 }
 
 // OpenPostgres connects to the database at url (a postgres:// URL). It does

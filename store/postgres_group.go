@@ -115,6 +115,9 @@ func (s *Postgres) saveTogether(ctx context.Context, jobs []*saveJob) error {
 	}
 	err = translate(err)
 	s.health.observe(err)
+	if err == nil {
+		s.stream.committed(s)
+	}
 	return err
 }
 

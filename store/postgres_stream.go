@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -13,9 +14,50 @@ import (
 	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 )
 
-// eventsChannel is notified at the commit of every transaction that
-// inserted into events (migration 10's statement trigger), from any node.
+// eventsChannel is notified after commits that stored events, by the node
+// that committed them.
 const eventsChannel = "lrs_events"
+
+// streamNotify wakes live streams after this node's commits: its own at
+// once (in process), other nodes' through NOTIFY on eventsChannel, sent
+// after the commit by one goroutine, one at a time, so that commits made
+// while one is sent share the next. A trigger notifying inside each ingest
+// transaction (migration 10, dropped by 11) cost a third of the commits a
+// second: NOTIFY serialises committing transactions.
+type streamNotify struct {
+	commits commitSignal
+	start   sync.Once
+	pending chan struct{}
+}
+
+func (n *streamNotify) committed(s *Postgres) {
+	n.commits.committed()
+	n.start.Do(func() {
+		n.pending = make(chan struct{}, 1)
+		go n.notifyLoop(s)
+	})
+	select {
+	case n.pending <- struct{}{}:
+	default:
+	}
+}
+
+func (n *streamNotify) notifyLoop(s *Postgres) {
+	for {
+		select {
+		case <-s.life.Done():
+			return
+		case <-n.pending:
+		}
+		ctx, cancel := context.WithTimeout(s.life, 5*time.Second)
+		_, err := s.pool.Exec(ctx, `SELECT pg_notify('`+eventsChannel+`', '')`)
+		cancel()
+		if err != nil && s.life.Err() == nil {
+			// Other nodes' streams find the events at their next look.
+			slog.Debug("stream notify failed", "err", err)
+		}
+	}
+}
 
 // horizon is the ascending-sync horizon: rows of transactions older than
 // the oldest one still running, which no late commit can precede.
@@ -111,12 +153,16 @@ type prefixRow struct {
 
 func (r prefixRow) Scan(dest ...any) error { return r.Row.Scan(append(r.prefix, dest...)...) }
 
-// WatchCommits calls wake after every commit that stored events, on any
-// node, until ctx ends; and once each time its listener (re)connects, since
-// commits may have gone unnoticed before. It holds its own connection
+// WatchCommits calls wake after every commit that stored envelopes, on
+// this node (in process) or any other lrs node on the database (through
+// LISTEN), until ctx ends; and once each time its listener (re)connects,
+// since commits may have gone unnoticed before. It holds its own connection
 // (application_name "lrs stream listener"), reconnecting with backoff up to
-// 10 s.
+// 10 s. Rows written otherwise (lrs copy, SQL by hand) wake nobody: the
+// stream's periodic look finds them.
 func (s *Postgres) WatchCommits(ctx context.Context, wake func()) error {
+	stop := s.stream.commits.watch(wake)
+	defer stop()
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
 		start := time.Now()
