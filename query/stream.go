@@ -19,7 +19,7 @@ type Subscription struct {
 	feed   *feed
 	filter store.EventFilter
 	fp     [8]byte
-	ch     chan Message
+	ch     chan *Message
 	cancel context.CancelFunc // stops the catch-up
 
 	done     chan struct{}
@@ -62,7 +62,7 @@ func (h *Hub) Subscribe(ctx context.Context, tenantID int64, params url.Values, 
 		return nil, err
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	s := &Subscription{hub: h, feed: fd, filter: f, fp: fp, ch: make(chan Message, h.cfg.Buffer),
+	s := &Subscription{hub: h, feed: fd, filter: f, fp: fp, ch: make(chan *Message, h.cfg.Buffer),
 		cancel: cancel, done: make(chan struct{})}
 	h.mu.Lock()
 	if h.stopped {
@@ -260,7 +260,7 @@ func (s *Subscription) join(f *feed, head, pos store.Position) bool {
 }
 
 // Messages yields the stream's events, each once, in stored order.
-func (s *Subscription) Messages() <-chan Message { return s.ch }
+func (s *Subscription) Messages() <-chan *Message { return s.ch }
 
 // Done is closed when the hub ends the subscription: Err says why.
 func (s *Subscription) Done() <-chan struct{} { return s.done }

@@ -193,7 +193,7 @@ func (h *Hub) readOnce(ctx context.Context) (more, held bool, err error) {
 // selects it; one whose buffer is full is closed. h.mu is held.
 func (h *Hub) dispatch(f *feed, ev *store.LiveEvent) {
 	var (
-		msg     Message
+		msg     *Message
 		built   bool
 		doc     any
 		decoded bool
@@ -239,18 +239,19 @@ func (h *Hub) shutdown() {
 }
 
 // Message is one event of a stream: where it is in stored order, and its
-// JSON on one line.
+// JSON on one line. The hub makes one per event and hands the same pointer
+// to every subscriber: a subscriber's buffer costs 8 bytes a slot.
 type Message struct {
 	Pos  store.Position
 	Data json.RawMessage
 }
 
-func newMessage(pos store.Position, data []byte) Message {
+func newMessage(pos store.Position, data []byte) *Message {
 	if bytes.ContainsAny(data, "\r\n") {
 		var b bytes.Buffer
 		if json.Compact(&b, data) == nil {
 			data = b.Bytes()
 		}
 	}
-	return Message{Pos: pos, Data: data}
+	return &Message{Pos: pos, Data: data}
 }

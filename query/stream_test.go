@@ -66,7 +66,7 @@ func save(t *testing.T, db store.Backend, tenant int64, n int, action string) []
 }
 
 // messageID is the event id of a message, whose data must be one line.
-func messageID(t *testing.T, m Message) uuid.UUID {
+func messageID(t *testing.T, m *Message) uuid.UUID {
 	t.Helper()
 	if bytes.ContainsAny(m.Data, "\r\n") {
 		t.Fatalf("message data on several lines: %q", m.Data)
@@ -84,9 +84,9 @@ func messageID(t *testing.T, m Message) uuid.UUID {
 	return id
 }
 
-func receive(t *testing.T, s *Subscription, n int) []Message {
+func receive(t *testing.T, s *Subscription, n int) []*Message {
 	t.Helper()
-	var out []Message
+	var out []*Message
 	for len(out) < n {
 		select {
 		case m := <-s.Messages():

@@ -156,7 +156,7 @@ func (s *Server) stream(c echo.Context) error {
 }
 
 // writeMessage writes one event and returns its id.
-func writeMessage(w *bufio.Writer, sub *query.Subscription, m query.Message) string {
+func writeMessage(w *bufio.Writer, sub *query.Subscription, m *query.Message) string {
 	id := sub.Cursor(m.Pos)
 	w.WriteString("id: ")
 	w.WriteString(id)
