@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,8 +18,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/lrs-dev/lrs/ingest/caliper"
 	"github.com/lrs-dev/lrs/ingest/synth"
@@ -205,6 +204,35 @@ func (b *benchClient) get(ctx context.Context, path string) ([]byte, time.Durati
 	return body, elapsed, err
 }
 
+// sampleIDs collects up to n ids of stored events to look up, through the
+// read API from random actors' first pages: regenerating them from the
+// loader's seeds named events that a smaller or topped-up store never held.
+func (b *benchClient) sampleIDs(ctx context.Context, pop synth.Population, rng *rand.Rand, n int) ([]string, error) {
+	var ids []string
+	for try := 0; try < 4*n && len(ids) < n; try++ {
+		body, _, err := b.get(ctx, fmt.Sprintf("/api/v1/events?limit=5&actor=%s",
+			url.QueryEscape(fmt.Sprintf("https://example.edu/users/%d", rng.IntN(pop.Actors)))))
+		if err != nil {
+			return nil, err
+		}
+		var page struct {
+			Events []struct {
+				ID string `json:"id"`
+			} `json:"events"`
+		}
+		if err := json.Unmarshal(body, &page); err != nil {
+			return nil, fmt.Errorf("sample event ids: %w", err)
+		}
+		for _, e := range page.Events {
+			ids = append(ids, strings.TrimPrefix(e.ID, "urn:uuid:"))
+		}
+	}
+	if len(ids) == 0 {
+		return nil, errors.New("sample event ids: the store returned no events")
+	}
+	return ids, nil
+}
+
 type latencies []time.Duration
 
 func (l latencies) pct(p int) time.Duration {
@@ -222,15 +250,9 @@ func (b *benchClient) report(ctx context.Context, db store.Backend, tenantID int
 		return fmt.Sprintf("https://example.edu/terms/%d/courses/%d/sections/1", 201801+c%8, c)
 	}
 	actions := []string{"NavigatedTo", "Viewed", "Started", "Paused", "Submitted", "Completed", "LoggedIn", "Posted"}
-	// Event ids to look up: the store cannot be asked for random rows portably,
-	// so regenerate those the loader wrote from its first batches' seeds.
-	var ids []string
-	for b := uint64(0); len(ids) < samples; b++ {
-		g := synth.New(pop, b*7919)
-		for i := 0; i < 5 && len(ids) < samples; i++ {
-			r := g.Row()
-			ids = append(ids, uuid.UUID(r.ID).String())
-		}
+	ids, err := b.sampleIDs(ctx, pop, rng, samples)
+	if err != nil {
+		return err
 	}
 
 	type q struct {
