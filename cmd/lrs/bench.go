@@ -30,6 +30,9 @@ import (
 // database (once; later runs reuse it) and measures the read API over HTTP on
 // loopback, printing a Markdown report.
 func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && isHelpArg(args[0]) {
+		return groupHelp(stderr, "bench", []string{"ingest", "query", "edx-log"})
+	}
 	if len(args) > 0 && args[0] == "ingest" {
 		return runBenchIngest(ctx, args[1:], getenv, stdout, stderr)
 	}

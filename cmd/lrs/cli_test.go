@@ -110,3 +110,31 @@ func TestByteSizeString(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpEveryGroup: every command with subcommands answers -h, --help and
+// 'lrs help GROUP' with a list of them, each with its usage line.
+func TestHelpEveryGroup(t *testing.T) {
+	groups := map[string][]string{}
+	for name := range synopses {
+		if group, _, ok := strings.Cut(name, " "); ok {
+			groups[group] = append(groups[group], name)
+		}
+	}
+	for group, subs := range groups {
+		t.Run(group, func(t *testing.T) {
+			for _, args := range [][]string{{group, "-h"}, {group, "--help"}, {"help", group}} {
+				out, stderr, err := runErr(env(nil), args...)
+				if err != nil && !errors.Is(err, flag.ErrHelp) {
+					t.Fatalf("%v: %v\n%s", args, err, stderr)
+				}
+				help := out + stderr
+				for _, sub := range subs {
+					usage, _, _ := strings.Cut(synopses[sub], "\n")
+					if !strings.Contains(help, usage) {
+						t.Errorf("%v: no %q in:\n%s", args, usage, help)
+					}
+				}
+			}
+		})
+	}
+}

@@ -190,3 +190,20 @@ func versionString() string {
 	}
 	return out + " " + info.GoVersion
 }
+
+// isHelpArg says whether a command group was asked for its help.
+func isHelpArg(s string) bool {
+	return s == "-h" || s == "--help" || s == "-help" || s == "help"
+}
+
+// groupHelp lists a command group's subcommands (lrs keys -h) and returns
+// flag.ErrHelp, as a command's own -h does.
+func groupHelp(w io.Writer, group string, subs []string) error {
+	fmt.Fprintf(w, "Usage: lrs %s SUBCOMMAND [flags]\n\nSubcommands:\n", group)
+	for _, sub := range subs {
+		usage, about, _ := strings.Cut(synopses[group+" "+sub], "\n")
+		fmt.Fprintf(w, "  %s\n      %s\n", usage, strings.TrimSpace(strings.SplitN(about, "\n", 2)[0]))
+	}
+	fmt.Fprintf(w, "\n'lrs help %s SUBCOMMAND' or 'lrs %s SUBCOMMAND -h' lists a subcommand's flags.\n", group, group)
+	return flag.ErrHelp
+}

@@ -19,6 +19,9 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 		return &exitCodeError{code: 2, err: errors.New("keys: want create, list or revoke")}
 	}
 	sub, rest := args[0], args[1:]
+	if isHelpArg(sub) {
+		return groupHelp(stderr, "keys", []string{"create", "list", "revoke"})
+	}
 	if sub != "create" && sub != "list" && sub != "revoke" {
 		return unknownCommand("keys subcommand", sub, []string{"create", "list", "revoke"})
 	}

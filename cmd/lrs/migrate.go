@@ -17,6 +17,9 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	sub, rest := args[0], args[1:]
 	subs := []string{"up", "down", "version", "force"}
+	if isHelpArg(sub) {
+		return groupHelp(stderr, "migrate", subs)
+	}
 	if !slices.Contains(subs, sub) {
 		return unknownCommand("migrate subcommand", sub, subs)
 	}
