@@ -24,6 +24,14 @@ type Backend interface {
 	ListKeys(ctx context.Context) ([]Key, error)
 	RevokeKey(ctx context.Context, id int64) error
 	SetKeyRateLimit(ctx context.Context, id int64, eventsPerSec *float64) error
+	// IssueKey creates a key with a label, scopes, an expiry and a rate
+	// limit at once; FlushKeyUse writes the last-used times noted by
+	// KeyByToken now rather than with the next batch (keys_api.go).
+	IssueKey(ctx context.Context, spec KeySpec) (Key, string, error)
+	FlushKeyUse(ctx context.Context) error
+	Tenants(ctx context.Context) ([]Tenant, error)
+	CreateTenant(ctx context.Context, name string) (Tenant, error)
+	DeleteTenant(ctx context.Context, name string, dryRun bool) (TenantDeletion, error)
 	ListEvents(ctx context.Context, f EventFilter, after *Position, ascending bool, limit int) ([]StoredEvent, error)
 	ExportEvents(ctx context.Context, f EventFilter, dataOnly bool, fn func(*StoredEvent) error) error
 	EventByID(ctx context.Context, tenantID int64, id uuid.UUID) (StoredEvent, error)

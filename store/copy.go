@@ -30,6 +30,7 @@ type KeyRow struct {
 	CreatedAt time.Time
 	RevokedAt *time.Time
 	RateLimit *float64
+	ExpiresAt *time.Time
 }
 
 // Setting is a row of settings (the envelope id key, say).

@@ -76,14 +76,14 @@ func (p *pgSnapshot) Tenants(ctx context.Context, after int64, limit int) ([]Ten
 
 func (p *pgSnapshot) Keys(ctx context.Context, after int64, limit int) ([]KeyRow, error) {
 	rows, err := p.tx.Query(ctx, `
-SELECT id, tenant_id, label, scopes, token_hash, created_at, revoked_at, rate_limit
+SELECT id, tenant_id, label, scopes, token_hash, created_at, revoked_at, rate_limit, expires_at
 FROM api_keys WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
 	if err != nil {
 		return nil, translate(fmt.Errorf("read keys: %w", err))
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (KeyRow, error) {
 		var k KeyRow
-		return k, r.Scan(&k.ID, &k.TenantID, &k.Label, &k.Scopes, &k.TokenHash, &k.CreatedAt, &k.RevokedAt, &k.RateLimit)
+		return k, r.Scan(&k.ID, &k.TenantID, &k.Label, &k.Scopes, &k.TokenHash, &k.CreatedAt, &k.RevokedAt, &k.RateLimit, &k.ExpiresAt)
 	})
 	return out, translate(err)
 }

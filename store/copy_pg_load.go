@@ -79,23 +79,25 @@ func pgLoadKeys(ctx context.Context, tx pgx.Tx, b *Batch) error {
 		created        = make([]time.Time, n)
 		revoked        = make([]*time.Time, n)
 		limits         = make([]*float64, n)
+		expires        = make([]*time.Time, n)
 	)
 	for i, k := range b.Keys {
 		ids[i], tenants[i], labels[i], scopes[i] = k.ID, k.TenantID, k.Label, strings.Join(k.Scopes, ",")
-		hashes[i], created[i], revoked[i], limits[i] = k.TokenHash, k.CreatedAt, k.RevokedAt, k.RateLimit
+		hashes[i], created[i], revoked[i], limits[i], expires[i] = k.TokenHash, k.CreatedAt, k.RevokedAt, k.RateLimit, k.ExpiresAt
 	}
 	// A revocation is never undone by loading an older copy of the key.
 	if _, err := tx.Exec(ctx, `
-INSERT INTO api_keys (id, tenant_id, label, scopes, token_hash, created_at, revoked_at, rate_limit) OVERRIDING SYSTEM VALUE
-SELECT k.id, k.tenant_id, k.label, string_to_array(k.scopes, ','), k.token_hash, k.created_at, k.revoked_at, k.rate_limit
-FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bytea[], $6::timestamptz[], $7::timestamptz[], $8::float8[])
-    AS k(id, tenant_id, label, scopes, token_hash, created_at, revoked_at, rate_limit)
+INSERT INTO api_keys (id, tenant_id, label, scopes, token_hash, created_at, revoked_at, rate_limit, expires_at) OVERRIDING SYSTEM VALUE
+SELECT k.id, k.tenant_id, k.label, string_to_array(k.scopes, ','), k.token_hash, k.created_at, k.revoked_at, k.rate_limit, k.expires_at
+FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bytea[], $6::timestamptz[], $7::timestamptz[], $8::float8[], $9::timestamptz[])
+    AS k(id, tenant_id, label, scopes, token_hash, created_at, revoked_at, rate_limit, expires_at)
 ON CONFLICT (id) DO UPDATE SET
     label = excluded.label,
     scopes = excluded.scopes,
     rate_limit = excluded.rate_limit,
+    expires_at = excluded.expires_at,
     revoked_at = coalesce(api_keys.revoked_at, excluded.revoked_at)`,
-		ids, tenants, labels, scopes, hashes, created, revoked, limits); err != nil {
+		ids, tenants, labels, scopes, hashes, created, revoked, limits, expires); err != nil {
 		return fmt.Errorf("load keys: %w", err)
 	}
 	return bumpSequence(ctx, tx, "api_keys")

@@ -99,8 +99,10 @@ func (p *sqliteSnapshot) Keys(ctx context.Context, after int64, limit int) ([]Ke
 			created int64
 			revoked sql.NullInt64
 			limit   sql.NullFloat64
+			expires sql.NullInt64
 		)
-		err := scan(&k.ID, &k.TenantID, &k.Label, &scopes, &k.TokenHash, &created, &revoked, &limit)
+		err := scan(&k.ID, &k.TenantID, &k.Label, &scopes, &k.TokenHash, &created, &revoked, &limit, &expires)
+		k.ExpiresAt = microsPtr(expires)
 		if limit.Valid {
 			k.RateLimit = &limit.Float64
 		}
@@ -111,7 +113,7 @@ func (p *sqliteSnapshot) Keys(ctx context.Context, after int64, limit int) ([]Ke
 		}
 		out = append(out, k)
 		return 0, err
-	}, `SELECT id, tenant_id, label, scopes, token_hash, created_at, revoked_at, rate_limit FROM api_keys WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
+	}, `SELECT id, tenant_id, label, scopes, token_hash, created_at, revoked_at, rate_limit, expires_at FROM api_keys WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read keys: %w", err)
 	}
@@ -275,18 +277,22 @@ func sqliteLoadTenants(ctx context.Context, tx *sql.Tx, b *Batch) error {
 func sqliteLoadKeys(ctx context.Context, tx *sql.Tx, b *Batch) error {
 	// A revocation is never undone by loading an older copy of the key.
 	return eachRow(ctx, tx, "keys", `
-INSERT INTO api_keys (id, tenant_id, label, scopes, token_hash, created_at, revoked_at, rate_limit) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO api_keys (id, tenant_id, label, scopes, token_hash, created_at, revoked_at, rate_limit, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET
     label = excluded.label,
     scopes = excluded.scopes,
     rate_limit = excluded.rate_limit,
+    expires_at = excluded.expires_at,
     revoked_at = coalesce(api_keys.revoked_at, excluded.revoked_at)`, len(b.Keys), func(i int) []any {
 		k := b.Keys[i]
-		var revoked any
+		var revoked, expires any
 		if k.RevokedAt != nil {
 			revoked = micros(*k.RevokedAt)
 		}
-		return []any{k.ID, k.TenantID, k.Label, strings.Join(k.Scopes, ","), k.TokenHash, micros(k.CreatedAt), revoked, k.RateLimit}
+		if k.ExpiresAt != nil {
+			expires = micros(*k.ExpiresAt)
+		}
+		return []any{k.ID, k.TenantID, k.Label, strings.Join(k.Scopes, ","), k.TokenHash, micros(k.CreatedAt), revoked, k.RateLimit, expires}
 	})
 }
 

@@ -23,6 +23,7 @@ type Postgres struct {
 	group  *groupWriter // the writers of envelopes
 
 	keys       keyCache
+	use        keyUse        // when keys were last used, written in batches
 	keysListen sync.Once     // starts the key cache's listener
 	listenDone chan struct{} // closed when the listener has stopped
 	life       context.Context
@@ -44,6 +45,7 @@ func OpenPostgres(ctx context.Context, url string) (*Postgres, error) {
 	s := &Postgres{pool: pool, health: newWriteHealth()}
 	s.life, s.end = context.WithCancel(context.Background())
 	s.ids.load = s.loadEnvelopeKey
+	s.use.write = s.writeKeyUse
 	// One connection stays free of envelope writes for reads and probes.
 	s.group = newGroupWriter(max(1, int(pool.Config().MaxConns)-1), s.saveGroup)
 	return s, nil
@@ -79,6 +81,7 @@ func (s *Postgres) Close() {
 		<-s.listenDone
 	}
 	s.group.close()
+	s.use.close()
 	s.pool.Close()
 }
 

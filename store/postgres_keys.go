@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -18,19 +19,25 @@ RETURNING id`
 // CreateKey creates an API key for tenant (creating the tenant on first use)
 // and returns it with its token, which is not kept and cannot be shown again.
 func (s *Postgres) CreateKey(ctx context.Context, tenant, label string, scopes []string) (Key, string, error) {
+	return s.IssueKey(ctx, KeySpec{Tenant: tenant, Label: label, Scopes: scopes})
+}
+
+// IssueKey creates the key spec describes (creating its tenant on first use)
+// and returns it with its token, which is not kept and cannot be shown again.
+func (s *Postgres) IssueKey(ctx context.Context, spec KeySpec) (Key, string, error) {
 	token, err := NewToken()
 	if err != nil {
 		return Key{}, "", err
 	}
-	k := Key{Tenant: tenant, Label: label, Scopes: scopes}
+	k := Key{Tenant: spec.Tenant, Label: spec.Label, Scopes: spec.Scopes, ExpiresAt: spec.ExpiresAt, RateLimit: spec.RateLimit}
 	err = s.withTx(ctx, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, ensureTenantSQL, tenant).Scan(&k.TenantID); err != nil {
+		if err := tx.QueryRow(ctx, ensureTenantSQL, spec.Tenant).Scan(&k.TenantID); err != nil {
 			return fmt.Errorf("ensure tenant: %w", err)
 		}
 		return tx.QueryRow(ctx, `
-INSERT INTO api_keys (tenant_id, label, scopes, token_hash)
-VALUES ($1, $2, $3, $4)
-RETURNING id, created_at`, k.TenantID, label, scopes, HashToken(token)).Scan(&k.ID, &k.CreatedAt)
+INSERT INTO api_keys (tenant_id, label, scopes, token_hash, expires_at, rate_limit)
+VALUES ($1, $2, $3, $4, $5, $6)
+RETURNING id, created_at`, k.TenantID, spec.Label, spec.Scopes, HashToken(token), spec.ExpiresAt, spec.RateLimit).Scan(&k.ID, &k.CreatedAt)
 	})
 	if err != nil {
 		return Key{}, "", translate(fmt.Errorf("create key: %w", err))
@@ -47,26 +54,38 @@ SELECT
     k.scopes,
     k.created_at,
     k.revoked_at,
-    k.rate_limit
+    k.rate_limit,
+    k.expires_at,
+    k.last_used_at
 FROM api_keys k
 JOIN tenants t ON t.id = k.tenant_id`
 
 func scanKey(row pgx.Row) (Key, error) {
 	var k Key
-	err := row.Scan(&k.ID, &k.TenantID, &k.Tenant, &k.Label, &k.Scopes, &k.CreatedAt, &k.RevokedAt, &k.RateLimit)
+	err := row.Scan(&k.ID, &k.TenantID, &k.Tenant, &k.Label, &k.Scopes, &k.CreatedAt, &k.RevokedAt, &k.RateLimit, &k.ExpiresAt, &k.LastUsedAt)
 	return k, translate(err)
 }
 
-// KeyByToken returns the live (not revoked) key for token, or ErrNotFound.
-// Keys are cached on each node while changes are notified (see
-// postgres_keycache.go).
+// KeyByToken returns the live (not revoked, not expired) key for token, or
+// ErrNotFound, and notes that it was used. Keys are cached on each node
+// while changes are notified (see postgres_keycache.go); expiry is checked
+// on every lookup, cached or not.
 func (s *Postgres) KeyByToken(ctx context.Context, token string) (Key, error) {
-	return s.cachedKeyByToken(ctx, token, s.keyByHash)
+	k, err := s.cachedKeyByToken(ctx, token, s.keyByHash)
+	if err != nil {
+		return Key{}, err
+	}
+	now := time.Now()
+	if k.Expired(now) {
+		return Key{}, fmt.Errorf("key %d expired: %w", k.ID, ErrNotFound)
+	}
+	s.use.record(k.ID, now)
+	return k, nil
 }
 
 func (s *Postgres) keyByHash(ctx context.Context, hash []byte) (Key, error) {
 	k, err := scanKey(s.pool.QueryRow(ctx, selectKeySQL+`
-WHERE k.token_hash = $1 AND k.revoked_at IS NULL`, hash))
+WHERE k.token_hash = $1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())`, hash))
 	if err != nil {
 		return Key{}, translate(fmt.Errorf("key by token: %w", err))
 	}
@@ -83,6 +102,7 @@ func (s *Postgres) ListKeys(ctx context.Context) ([]Key, error) {
 	if err != nil {
 		return nil, translate(fmt.Errorf("list keys: %w", err))
 	}
+	withUnwritten(keys, s.use.unwritten())
 	return keys, nil
 }
 

@@ -57,6 +57,7 @@ type SQLite struct {
 	group  *groupWriter // the one writer of envelopes
 	// commits wakes the live stream after each commit (WatchCommits).
 	commits commitSignal
+	use     keyUse // when keys were last used, written in batches
 }
 
 // sqlitePath reads a sqlite: URL or a plain file path.
@@ -105,6 +106,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	r.SetMaxOpenConns(4)
 	s := &SQLite{path: path, w: w, r: r, health: newWriteHealth()}
 	s.ids.load = s.loadEnvelopeKey
+	s.use.write = s.writeKeyUse
 	s.group = newGroupWriter(1, s.saveGroup)
 	if err := s.Optimize(ctx); err != nil {
 		s.Close()
@@ -133,6 +135,7 @@ func (s *SQLite) Close() {
 	s.group.close()
 	s.stmts.close()
 	s.rstmts.close()
+	s.use.close()
 	s.r.Close()
 	s.w.Close()
 }

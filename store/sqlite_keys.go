@@ -24,22 +24,33 @@ RETURNING id`, name, micros(time.Now())).Scan(&id)
 
 // CreateKey creates an API key for tenant, creating the tenant on first use.
 func (s *SQLite) CreateKey(ctx context.Context, tenant, label string, scopes []string) (Key, string, error) {
+	return s.IssueKey(ctx, KeySpec{Tenant: tenant, Label: label, Scopes: scopes})
+}
+
+// IssueKey creates the key spec describes (creating its tenant on first use)
+// and returns it with its token, which is not kept and cannot be shown again.
+func (s *SQLite) IssueKey(ctx context.Context, spec KeySpec) (Key, string, error) {
 	token, err := NewToken()
 	if err != nil {
 		return Key{}, "", err
 	}
-	k := Key{Tenant: tenant, Label: label, Scopes: scopes}
+	k := Key{Tenant: spec.Tenant, Label: spec.Label, Scopes: spec.Scopes, RateLimit: spec.RateLimit}
+	var expires any
+	if spec.ExpiresAt != nil {
+		at := fromMicros(micros(*spec.ExpiresAt))
+		k.ExpiresAt, expires = &at, micros(at)
+	}
 	now := time.Now()
 	err = s.withTx(ctx, func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, `
 INSERT INTO tenants (name, created_at) VALUES (?, ?)
 ON CONFLICT (name) DO UPDATE SET name = excluded.name
-RETURNING id`, tenant, micros(now)).Scan(&k.TenantID); err != nil {
+RETURNING id`, spec.Tenant, micros(now)).Scan(&k.TenantID); err != nil {
 			return fmt.Errorf("ensure tenant: %w", err)
 		}
 		return tx.QueryRowContext(ctx, `
-INSERT INTO api_keys (tenant_id, label, scopes, token_hash, created_at) VALUES (?, ?, ?, ?, ?)
-RETURNING id`, k.TenantID, label, strings.Join(scopes, ","), HashToken(token), micros(now)).Scan(&k.ID)
+INSERT INTO api_keys (tenant_id, label, scopes, token_hash, created_at, expires_at, rate_limit) VALUES (?, ?, ?, ?, ?, ?, ?)
+RETURNING id`, k.TenantID, spec.Label, strings.Join(spec.Scopes, ","), HashToken(token), micros(now), expires, spec.RateLimit).Scan(&k.ID)
 	})
 	if err != nil {
 		return Key{}, "", translateSQLite(fmt.Errorf("create key: %w", err))
@@ -49,7 +60,7 @@ RETURNING id`, k.TenantID, label, strings.Join(scopes, ","), HashToken(token), m
 }
 
 const sqliteKeySQL = `
-SELECT k.id, k.tenant_id, t.name, k.label, k.scopes, k.created_at, k.revoked_at, k.rate_limit
+SELECT k.id, k.tenant_id, t.name, k.label, k.scopes, k.created_at, k.revoked_at, k.rate_limit, k.expires_at, k.last_used_at
 FROM api_keys k JOIN tenants t ON t.id = k.tenant_id`
 
 func scanSQLiteKey(scan func(...any) error) (Key, error) {
@@ -59,8 +70,10 @@ func scanSQLiteKey(scan func(...any) error) (Key, error) {
 		created int64
 		revoked sql.NullInt64
 		limit   sql.NullFloat64
+		expires sql.NullInt64
+		used    sql.NullInt64
 	)
-	if err := scan(&k.ID, &k.TenantID, &k.Tenant, &k.Label, &scopes, &created, &revoked, &limit); err != nil {
+	if err := scan(&k.ID, &k.TenantID, &k.Tenant, &k.Label, &scopes, &created, &revoked, &limit, &expires, &used); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return Key{}, ErrNotFound
 		}
@@ -71,19 +84,29 @@ func scanSQLiteKey(scan func(...any) error) (Key, error) {
 	if limit.Valid {
 		k.RateLimit = &limit.Float64
 	}
-	if revoked.Valid {
-		t := fromMicros(revoked.Int64)
-		k.RevokedAt = &t
-	}
+	k.RevokedAt, k.ExpiresAt, k.LastUsedAt = microsPtr(revoked), microsPtr(expires), microsPtr(used)
 	return k, nil
 }
 
-// KeyByToken returns the live key for token, or ErrNotFound.
+// microsPtr reads a nullable time column.
+func microsPtr(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMicros(v.Int64)
+	return &t
+}
+
+// KeyByToken returns the live (not revoked, not expired) key for token, or
+// ErrNotFound, and notes that it was used.
 func (s *SQLite) KeyByToken(ctx context.Context, token string) (Key, error) {
-	k, err := scanSQLiteKey(s.rstmts.queryRow(ctx, s.r, sqliteKeySQL+` WHERE k.token_hash = ? AND k.revoked_at IS NULL`, HashToken(token)).Scan)
+	now := time.Now()
+	k, err := scanSQLiteKey(s.rstmts.queryRow(ctx, s.r, sqliteKeySQL+`
+WHERE k.token_hash = ? AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > ?)`, HashToken(token), micros(now)).Scan)
 	if err != nil {
 		return Key{}, translateSQLite(fmt.Errorf("key by token: %w", err))
 	}
+	s.use.record(k.ID, now)
 	return k, nil
 }
 
@@ -102,7 +125,11 @@ func (s *SQLite) ListKeys(ctx context.Context) ([]Key, error) {
 		}
 		keys = append(keys, k)
 	}
-	return keys, translateSQLite(rows.Err())
+	if err := rows.Err(); err != nil {
+		return nil, translateSQLite(fmt.Errorf("list keys: %w", err))
+	}
+	withUnwritten(keys, s.use.unwritten())
+	return keys, nil
 }
 
 // RevokeKey revokes key id; ErrNotFound if there is none.

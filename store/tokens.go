@@ -35,7 +35,15 @@ type Key struct {
 	// RateLimit is the key's own ingest limit in events per second: nil
 	// takes the server's default (--rate-limit), 0 means none.
 	RateLimit *float64
+	// ExpiresAt: from then on the key is refused; nil, never.
+	ExpiresAt *time.Time
+	// LastUsedAt is when the key last authenticated a request, to within
+	// keyUseEvery (written in batches); nil if never.
+	LastUsedAt *time.Time
 }
+
+// Expired reports whether the key is past its expiry at now.
+func (k Key) Expired(now time.Time) bool { return k.ExpiresAt != nil && !now.Before(*k.ExpiresAt) }
 
 // HasScope reports whether the key grants scope. Admin implies every scope.
 func (k Key) HasScope(scope string) bool {

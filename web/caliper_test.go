@@ -44,6 +44,7 @@ func (b *bundle) deps() web.Deps {
 		Health:  b.db,
 		Query:   query.NewService(b.db),
 		Lookups: b.db,
+		Admin:   b.db,
 	}
 }
 

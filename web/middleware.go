@@ -97,7 +97,7 @@ func (s *Server) requireScope(scope string) echo.MiddlewareFunc {
 					if err := s.limitAnonymous(c); err != nil {
 						return err
 					}
-					return unauthorized("invalid_token", "the token is unknown or revoked")
+					return unauthorized("invalid_token", "the token is unknown, revoked or expired")
 				}
 				return err
 			}

@@ -118,7 +118,7 @@ func setupLive(t *testing.T, kind string) *liveServers {
 	deps.Stream = runLiveHub(t, rb.db, log)
 	// main: the read bundle's server, with a live stream
 	mainSrv := httptest.NewServer(web.NewServer(web.Config{CaliperPath: "/caliper", MaxBody: 64 << 10}, log, web.Deps{
-		Ingest: deps.Ingest, Keys: deps.Keys, Health: deps.Health, Query: deps.Query, Lookups: deps.Lookups, Stream: deps.Stream, Tickets: rb.db}))
+		Ingest: deps.Ingest, Keys: deps.Keys, Health: deps.Health, Query: deps.Query, Lookups: deps.Lookups, Admin: deps.Admin, Stream: deps.Stream, Tickets: rb.db}))
 	t.Cleanup(mainSrv.Close)
 	ls.urls["main"] = mainSrv.URL
 	edxSrv := httptest.NewServer(web.NewServer(web.Config{CaliperPath: "/caliper", MaxBody: 4 << 10}, log, deps))
@@ -206,6 +206,7 @@ func liveCalls(ls *liveServers) []liveCall {
 		{"/api/v1/export?format=csv&action=Started", "", ""},
 		{"/api/v1/stream?from=beginning&action=Viewed", "/api/v1/stream?from=yesterday", ""},
 	}
+	calls = append(calls, adminLiveCalls(ls)...)
 	calls = append(calls,
 		liveCall{srv: "limited", method: "GET", path: "/caliper", status: 200},
 		liveCall{srv: "limited", method: "GET", path: "/caliper", status: 429},

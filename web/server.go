@@ -71,6 +71,7 @@ type Deps struct {
 	Query   Querier
 	Lookups Lookups
 	Edx     EdxTransformer // nil: POST /edx answers 501
+	Admin   Admin          // the admin API (keys.go)
 	Metrics *Metrics       // nil: a registry of the server's own, served by nobody
 	Stream  Streamer       // the live stream (query.Hub); nil: GET /api/v1/stream fails
 	Tickets TicketKeys     // the secret of stream tickets (the store); nil: tickets fail
@@ -86,6 +87,7 @@ type Server struct {
 	query   Querier
 	lookups Lookups
 	edx     EdxTransformer
+	admin   Admin
 	metrics *Metrics
 	echo    *echo.Echo
 
@@ -101,7 +103,7 @@ type Server struct {
 
 // NewServer builds the server and its routes.
 func NewServer(cfg Config, log *slog.Logger, d Deps) *Server {
-	s := &Server{cfg: cfg, log: log, ingest: d.Ingest, keys: d.Keys, health: d.Health, query: d.Query, lookups: d.Lookups, edx: d.Edx, metrics: d.Metrics, streamer: d.Stream}
+	s := &Server{cfg: cfg, log: log, ingest: d.Ingest, keys: d.Keys, health: d.Health, query: d.Query, lookups: d.Lookups, edx: d.Edx, admin: d.Admin, metrics: d.Metrics, streamer: d.Stream}
 	if s.metrics == nil {
 		s.metrics = NewMetrics(0)
 	}
@@ -149,6 +151,7 @@ func NewServer(cfg Config, log *slog.Logger, d Deps) *Server {
 	api.POST("/stream/tickets", s.streamTicket)
 	// The stream also takes a ticket instead of a token (EventSource).
 	e.Match([]string{http.MethodGet, http.MethodHead}, "/api/v1/stream", s.stream, s.streamAuth)
+	s.adminRoutes(e)
 	s.echo = e
 	return s
 }

@@ -39,8 +39,13 @@ func envName(flagName string) string {
 }
 
 // flagOnly are flags that take no LRS_* variable: "keys create --rate-limit"
-// would otherwise take serve's LRS_RATE_LIMIT and store it with every key.
-var flagOnly = map[string]bool{"lrs keys create --rate-limit": true}
+// would otherwise take serve's LRS_RATE_LIMIT and store it with every key,
+// and a confirmation to delete data must be given on the command line.
+var flagOnly = map[string]bool{
+	"lrs keys create --rate-limit": true,
+	"lrs keys create --expires":    true,
+	"lrs tenants delete --yes":     true,
+}
 
 // parseFlags parses args, flags before or after positional arguments ("--"
 // ends the flags); a flag not given takes its LRS_* variable, then its

@@ -15,7 +15,10 @@ var synopses = map[string]string{
 	"migrate down":    "lrs migrate down [flags]\n  Revert the newest schema migration (one only).",
 	"migrate version": "lrs migrate version [flags]\n  Show the schema version and whether this lrs can use it.",
 	"migrate force":   "lrs migrate force N [flags]\n  Record schema version N without running anything (after repairing a failed migration).",
-	"keys create":     "lrs keys create --tenant NAME --scopes write,read,admin [--label TEXT] [--rate-limit EVENTS_PER_S] [flags]\n  Create an API key; the token is the last line printed, shown once.",
+	"tenants list":    "lrs tenants list [flags]\n  List tenants and their live keys.",
+	"tenants create":  "lrs tenants create NAME [flags]\n  Create a tenant (lrs keys create also creates one on first use).",
+	"tenants delete":  "lrs tenants delete NAME [--yes] [flags]\n  Delete a tenant and everything it holds: events, entities, envelopes, keys, roll-ups.\n  Without --yes: count what would go, delete nothing and exit 2.",
+	"keys create":     "lrs keys create --tenant NAME --scopes write,read,admin [--label TEXT] [--expires 90d|TIME] [--rate-limit EVENTS_PER_S] [flags]\n  Create an API key; the token is the last line printed, shown once.",
 	"keys list":       "lrs keys list [flags]\n  List API keys (never their tokens).",
 	"keys revoke":     "lrs keys revoke ID [flags]\n  Revoke a key at once.",
 	"validate":        "lrs validate [flags] FILE... | -\n  Check Caliper envelopes, events, entities, arrays or NDJSON offline.",
@@ -29,7 +32,7 @@ var synopses = map[string]string{
 }
 
 // commands are the top-level commands, for suggestions.
-var commands = []string{"serve", "migrate", "keys", "validate", "transform", "import", "bench", "backup", "copy", "version", "help"}
+var commands = []string{"serve", "migrate", "keys", "tenants", "validate", "transform", "import", "bench", "backup", "copy", "version", "help"}
 
 // printHelp writes a command's usage and every flag with its LRS_* variable
 // and default.

@@ -28,6 +28,7 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 	var (
 		cfg                   config
 		tenant, scopes, label string
+		expires               string
 		rateLimit             optionalRate
 	)
 	fs := newFlagSet("keys "+sub, stderr)
@@ -36,6 +37,7 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 		fs.StringVar(&tenant, "tenant", "", "tenant the key belongs to (created on first use)")
 		fs.StringVar(&scopes, "scopes", "", "comma-separated scopes: write, read, admin")
 		fs.StringVar(&label, "label", "", "free text to recognise the key by")
+		fs.StringVar(&expires, "expires", "", "when the key stops working: an RFC 3339 time, or a time from now (90d, 12h); empty: never")
 		fs.Var(&rateLimit, "rate-limit", "the key's own ingest limit in events/s, instead of serve's --rate-limit (0: none)")
 	}
 	if err := parseFlags(fs, rest, getenv); err != nil {
@@ -58,26 +60,35 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 		if err != nil {
 			return &exitCodeError{code: 2, err: fmt.Errorf("keys create: --scopes: %w", err)}
 		}
+		spec := store.KeySpec{Tenant: strings.TrimSpace(tenant), Label: label, Scopes: sc}
+		if expires != "" {
+			at, err := parseExpiry(expires, time.Now())
+			if err != nil {
+				return &exitCodeError{code: 2, err: fmt.Errorf("keys create: --expires: %w", err)}
+			}
+			spec.ExpiresAt = &at
+		}
+		if rateLimit.set {
+			spec.RateLimit = &rateLimit.v
+		}
 		db, err := connect()
 		if err != nil {
 			return err
 		}
 		defer db.Close()
-		k, token, err := db.CreateKey(ctx, strings.TrimSpace(tenant), label, sc)
+		k, token, err := db.IssueKey(ctx, spec)
 		if err != nil {
 			return err
 		}
-		limit := ""
-		if rateLimit.set {
-			if err := db.SetKeyRateLimit(ctx, k.ID, &rateLimit.v); err != nil {
-				_ = db.RevokeKey(ctx, k.ID) // its token was never shown
-				return err
-			}
-			k.RateLimit = &rateLimit.v
-			limit = ", rate limit " + formatKeyLimit(k.RateLimit)
+		extra := ""
+		if k.RateLimit != nil {
+			extra = ", rate limit " + formatKeyLimit(k.RateLimit)
+		}
+		if k.ExpiresAt != nil {
+			extra += ", expires " + k.ExpiresAt.UTC().Format(time.RFC3339)
 		}
 		fmt.Fprintf(stdout, "key %d for tenant %q with scopes %s%s; the token is shown once, store it now:\n%s\n",
-			k.ID, k.Tenant, strings.Join(k.Scopes, ","), limit, token)
+			k.ID, k.Tenant, strings.Join(k.Scopes, ","), extra, token)
 		return nil
 	case "list":
 		db, err := connect()
@@ -90,14 +101,16 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 			return err
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tTENANT\tSCOPES\tLABEL\tRATE LIMIT\tCREATED\tREVOKED")
-		for _, k := range keys {
-			revoked := "-"
-			if k.RevokedAt != nil {
-				revoked = k.RevokedAt.UTC().Format(time.RFC3339)
+		fmt.Fprintln(tw, "ID\tTENANT\tSCOPES\tLABEL\tRATE LIMIT\tCREATED\tREVOKED\tEXPIRES\tLAST USED")
+		when := func(t *time.Time) string {
+			if t == nil {
+				return "-"
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Tenant, strings.Join(k.Scopes, ","), k.Label,
-				formatKeyLimit(k.RateLimit), k.CreatedAt.UTC().Format(time.RFC3339), revoked)
+			return t.UTC().Format(time.RFC3339)
+		}
+		for _, k := range keys {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Tenant, strings.Join(k.Scopes, ","), k.Label,
+				formatKeyLimit(k.RateLimit), k.CreatedAt.UTC().Format(time.RFC3339), when(k.RevokedAt), when(k.ExpiresAt), when(k.LastUsedAt))
 		}
 		return tw.Flush()
 	case "revoke":
@@ -154,4 +167,21 @@ func formatKeyLimit(l *float64) string {
 		return "none"
 	}
 	return strconv.FormatFloat(*l, 'f', -1, 64) + " events/s"
+}
+
+// parseExpiry reads --expires: an RFC 3339 time, or a time from now (90d,
+// 12h). It must be in the future.
+func parseExpiry(s string, now time.Time) (time.Time, error) {
+	at, err := time.Parse(time.RFC3339, strings.TrimSpace(s))
+	if err != nil {
+		d, derr := parseAge(s)
+		if derr != nil {
+			return time.Time{}, fmt.Errorf("want an RFC 3339 time or a time from now (90d, 12h), got %q", s)
+		}
+		at = now.Add(d)
+	}
+	if !at.After(now) {
+		return time.Time{}, fmt.Errorf("%s is not in the future", at.UTC().Format(time.RFC3339))
+	}
+	return at, nil
 }

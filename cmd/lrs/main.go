@@ -56,6 +56,9 @@ Usage:
   lrs keys create --tenant NAME --scopes write,read,admin [--label TEXT]
   lrs keys list
   lrs keys revoke ID
+  lrs tenants list|create NAME|delete NAME [--yes]
+                                    manage tenants; delete erases all of a
+                                    tenant's data
   lrs validate [--validation strict|lenient] FILE... | -
                                     check Caliper files offline (envelopes,
                                     events, entities, arrays or NDJSON)
@@ -94,6 +97,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runMigrate(ctx, rest, getenv, stdout, stderr)
 	case "keys":
 		return runKeys(ctx, rest, getenv, stdout, stderr)
+	case "tenants":
+		return runTenants(ctx, rest, getenv, stdout, stderr)
 	case "validate":
 		return runValidate(ctx, rest, getenv, stdout, stderr)
 	case "import":

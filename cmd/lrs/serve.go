@@ -86,7 +86,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		CORSOrigins:     corsOrigins,
 		TrustedProxies:  trusted,
 		MaxStreams:      cfg.Stream.MaxStreams,
-	}, log, web.Deps{Ingest: svc, Keys: db, Health: db, Query: query.NewService(db), Lookups: db, Edx: edxDep, Metrics: metrics, Stream: hub, Tickets: db})
+	}, log, web.Deps{Ingest: svc, Keys: db, Health: db, Query: query.NewService(db), Lookups: db, Admin: db, Edx: edxDep, Metrics: metrics, Stream: hub, Tickets: db})
 	metrics.WatchStore(db, db)
 
 	// Roll-ups stop with the server, before the store closes.
