@@ -21,6 +21,9 @@ func runTenants(ctx context.Context, args []string, getenv func(string) string, 
 		return &exitCodeError{code: 2, err: errors.New("tenants: want list, create or delete")}
 	}
 	sub, rest := args[0], args[1:]
+	if isHelpArg(sub) {
+		return groupHelp(stderr, "tenants", tenantsSubcommands)
+	}
 	if !slices.Contains(tenantsSubcommands, sub) {
 		return unknownCommand("tenants subcommand", sub, tenantsSubcommands)
 	}
