@@ -56,6 +56,11 @@ func (s *Server) getEvent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// What the event JSON (as sent) does not say: the envelope it came in
+	// and when it was stored.
+	h := c.Response().Header()
+	h.Set("Link", "</api/v1/envelopes/"+ev.EnvelopeID+`>; rel="envelope"`)
+	h.Set("X-Stored-At", ev.StoredAt.UTC().Format(time.RFC3339Nano))
 	return c.JSONBlob(http.StatusOK, ev.Data)
 }
 

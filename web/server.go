@@ -137,7 +137,7 @@ func NewServer(cfg Config, log *slog.Logger, d Deps) *Server {
 	e.POST(cfg.CaliperPath, s.postCaliper, s.requireScope(store.ScopeWrite), requireJSON, s.admitBody)
 	e.POST("/edx", s.postEdx, s.requireScope(store.ScopeWrite), s.admitBody)
 	get(e, "/api/openapi.json", s.anonymousLimit(noParams(s.openAPI)))
-	get(e, "/ui/", s.anonymousLimit(s.ui))
+	get(e, "/ui/*", s.anonymousLimit(s.ui))
 	toUI := func(c echo.Context) error { return c.Redirect(http.StatusFound, "/ui/") }
 	get(e, "/", toUI)
 	get(e, "/ui", toUI)
