@@ -32,6 +32,12 @@ type Backend interface {
 	Tenants(ctx context.Context) ([]Tenant, error)
 	CreateTenant(ctx context.Context, name string) (Tenant, error)
 	DeleteTenant(ctx context.Context, name string, dryRun bool) (TenantDeletion, error)
+	// EraseActor erases an actor from a tenant (erase.go); SweepErasures
+	// does one step of the rest in the background; Erasures lists the
+	// tenant's audit records (id > 0: that one).
+	EraseActor(ctx context.Context, r EraseRequest) (ActorErasure, error)
+	SweepErasures(ctx context.Context) (bool, error)
+	Erasures(ctx context.Context, tenant, id int64) ([]ErasureRecord, error)
 	ListEvents(ctx context.Context, f EventFilter, after *Position, ascending bool, limit int) ([]StoredEvent, error)
 	ExportEvents(ctx context.Context, f EventFilter, dataOnly bool, fn func(*StoredEvent) error) error
 	EventByID(ctx context.Context, tenantID int64, id uuid.UUID) (StoredEvent, error)

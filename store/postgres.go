@@ -54,8 +54,17 @@ func OpenPostgres(ctx context.Context, url string) (*Postgres, error) {
 // loadEnvelopeKey returns the database's envelope id key, storing candidate
 // as the key if there is none yet (several servers may race: one wins).
 func (s *Postgres) loadEnvelopeKey(ctx context.Context, candidate []byte) ([]byte, error) {
-	var key []byte
-	err := s.pool.QueryRow(ctx, `
+	return s.setting(ctx, envelopeKeyName, candidate)
+}
+
+// setting returns the named setting, storing candidate as its value if
+// there is none yet. The loser of a race to create it can see no row at
+// all (rollupPosition says why), so that case asks again.
+func (s *Postgres) setting(ctx context.Context, name string, candidate []byte) ([]byte, error) {
+	var value []byte
+	var err error
+	for range 3 {
+		err = s.pool.QueryRow(ctx, `
 WITH ins AS (
     INSERT INTO settings (name, value) VALUES ($1, $2)
     ON CONFLICT (name) DO NOTHING
@@ -64,8 +73,12 @@ WITH ins AS (
 SELECT value FROM ins
 UNION ALL
 SELECT value FROM settings WHERE name = $1
-LIMIT 1`, envelopeKeyName, candidate).Scan(&key)
-	return key, translate(err)
+LIMIT 1`, name, candidate).Scan(&value)
+		if !errors.Is(err, pgx.ErrNoRows) {
+			break
+		}
+	}
+	return value, translate(err)
 }
 
 // Pool returns the underlying connection pool. Only tests use it (raw SQL

@@ -63,7 +63,7 @@ func (s *Postgres) CreateTenant(ctx context.Context, name string) (Tenant, error
 
 // tenantTables are the tables that hold a tenant's rows, in an order that
 // deletes no row another still references.
-var tenantTables = []string{"rollup_actors", "rollup_daily", "rollup_hourly", "rollup_positions", "events", "entities", "envelopes", "api_keys"}
+var tenantTables = []string{"erasure_sweeps", "rollup_actors", "rollup_daily", "rollup_hourly", "rollup_positions", "events", "entities", "envelopes", "api_keys"}
 
 // DeleteTenant deletes the tenant called name and everything it holds
 // (events, entities, envelopes, keys, roll-ups, import checkpoints), in one

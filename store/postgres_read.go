@@ -171,7 +171,9 @@ func (s *Postgres) EnvelopeByID(ctx context.Context, tenantID int64, publicID st
 			eid  uuid.UUID
 			data json.RawMessage
 		)
+		found := map[uuid.UUID]bool{}
 		if _, err := pgx.ForEachRow(rows, []any{&eid, &data}, func() error {
+			found[eid] = true
 			for _, i := range refs[eid] {
 				env.Data[i] = append(json.RawMessage(nil), data...)
 			}
@@ -179,6 +181,7 @@ func (s *Postgres) EnvelopeByID(ctx context.Context, tenantID int64, publicID st
 		}); err != nil {
 			return nil, translate(fmt.Errorf("envelope %d: %w", id, err))
 		}
+		env.dropUnfilled(refs, found) // erased or expired since
 	}
 	out, err := json.Marshal(env)
 	if err != nil {

@@ -152,7 +152,7 @@ func (s *Postgres) Rollup(ctx context.Context) (int, error) {
 }
 
 func (s *Postgres) rollupTenant(ctx context.Context, tenant int64) (int, error) {
-	txText, pos, err := s.rollupPosition(ctx, tenant)
+	txText, pos, gen, err := s.rollupPosition(ctx, tenant) // gen: bumped by an erasure (postgres_erase.go)
 	if err != nil {
 		return 0, fmt.Errorf("position: %w", err)
 	}
@@ -184,10 +184,10 @@ LIMIT $4`, tenant, txText, pos.Seq, rollupBatch)
 	applied := false
 	err = s.withTx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE rollup_positions SET tx = $2::text::xid8, seq = $3
-WHERE tenant_id = $1 AND tx = $4::text::xid8 AND seq = $5`,
-			tenant, strconv.FormatUint(d.last.Tx, 10), d.last.Seq, strconv.FormatUint(pos.Tx, 10), pos.Seq)
+WHERE tenant_id = $1 AND tx = $4::text::xid8 AND seq = $5 AND generation = $6`,
+			tenant, strconv.FormatUint(d.last.Tx, 10), d.last.Seq, strconv.FormatUint(pos.Tx, 10), pos.Seq, gen)
 		if err != nil || tag.RowsAffected() == 0 {
-			return err // another node rolled these up first
+			return err // another node rolled these up first, or an erasure changed them
 		}
 		applied = true
 		for _, table := range []string{"rollup_hourly", "rollup_daily"} {
@@ -212,27 +212,27 @@ WHERE tenant_id = $1 AND tx = $4::text::xid8 AND seq = $5`,
 // node's commit and does nothing, while the SELECT's snapshot, taken before
 // that commit, cannot see the row: no row at all comes back. The next
 // statement sees it, so that case is asked once more.
-func (s *Postgres) rollupPosition(ctx context.Context, tenant int64) (txText string, pos Position, err error) {
+func (s *Postgres) rollupPosition(ctx context.Context, tenant int64) (txText string, pos Position, gen int64, err error) {
 	for range 3 {
 		err = s.pool.QueryRow(ctx, `
 WITH ins AS (
     INSERT INTO rollup_positions (tenant_id, tx, seq) VALUES ($1, '0', 0)
     ON CONFLICT (tenant_id) DO NOTHING
-    RETURNING tx::text, seq
+    RETURNING tx::text, seq, generation
 )
 SELECT * FROM ins
 UNION ALL
-SELECT tx::text, seq FROM rollup_positions WHERE tenant_id = $1
-LIMIT 1`, tenant).Scan(&txText, &pos.Seq)
+SELECT tx::text, seq, generation FROM rollup_positions WHERE tenant_id = $1
+LIMIT 1`, tenant).Scan(&txText, &pos.Seq, &gen)
 		if !errors.Is(err, pgx.ErrNoRows) {
 			break
 		}
 	}
 	if err != nil {
-		return "", pos, err
+		return "", pos, 0, err
 	}
 	pos.Tx, err = strconv.ParseUint(txText, 10, 64)
-	return txText, pos, err
+	return txText, pos, gen, err
 }
 
 func pgUpsertCounts(ctx context.Context, tx pgx.Tx, table string, tenant int64, counts map[countKey]int64) error {

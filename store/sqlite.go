@@ -220,16 +220,22 @@ func nullString(s string) any {
 }
 
 // loadEnvelopeKey returns the database's envelope id key, storing candidate
-// as the key if there is none yet. It uses the writer, so it must not run
-// inside a write transaction.
+// as the key if there is none yet.
 func (s *SQLite) loadEnvelopeKey(ctx context.Context, candidate []byte) ([]byte, error) {
+	return s.setting(ctx, envelopeKeyName, candidate)
+}
+
+// setting returns the named setting, storing candidate as its value if
+// there is none yet. It uses the writer, so it must not run inside a write
+// transaction.
+func (s *SQLite) setting(ctx context.Context, name string, candidate []byte) ([]byte, error) {
 	if _, err := s.w.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`,
-		envelopeKeyName, candidate); err != nil {
+		name, candidate); err != nil {
 		return nil, translateSQLite(err)
 	}
-	var key []byte
-	err := s.w.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = ?`, envelopeKeyName).Scan(&key)
-	return key, translateSQLite(err)
+	var value []byte
+	err := s.w.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = ?`, name).Scan(&value)
+	return value, translateSQLite(err)
 }
 
 // FileSize is the size of the database file and its write-ahead log.

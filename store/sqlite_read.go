@@ -134,15 +134,22 @@ func (s *SQLite) EnvelopeByID(ctx context.Context, tenantID int64, publicID stri
 	if err != nil {
 		return nil, fmt.Errorf("envelope %d: %w", id, err)
 	}
+	found := map[uuid.UUID]bool{}
 	for eid, positions := range refs {
 		var data []byte
-		if err := s.r.QueryRowContext(ctx, `SELECT data FROM events WHERE tenant_id = ? AND id = ?`, tenantID, eid[:]).Scan(&data); err != nil {
+		err := s.r.QueryRowContext(ctx, `SELECT data FROM events WHERE tenant_id = ? AND id = ?`, tenantID, eid[:]).Scan(&data)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue // erased or expired since
+		}
+		if err != nil {
 			return nil, translateSQLite(fmt.Errorf("envelope %d: event %s: %w", id, eid, err))
 		}
+		found[eid] = true
 		for _, i := range positions {
 			env.Data[i] = data
 		}
 	}
+	env.dropUnfilled(refs, found)
 	out, err := json.Marshal(env)
 	if err != nil {
 		return nil, fmt.Errorf("envelope %d: %w", id, err)

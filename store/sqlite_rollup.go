@@ -173,8 +173,8 @@ func (s *SQLite) Rollup(ctx context.Context) (int, error) {
 // rollupTenant reads on the reader connection and writes on the writer in
 // one short transaction, so that envelopes wait for it as little as may be.
 func (s *SQLite) rollupTenant(ctx context.Context, tenant int64) (int, error) {
-	var pos int64
-	err := s.r.QueryRowContext(ctx, `SELECT seq FROM rollup_positions WHERE tenant_id = ?`, tenant).Scan(&pos)
+	var pos, gen int64 // gen: bumped by an erasure (sqlite_erase.go)
+	err := s.r.QueryRowContext(ctx, `SELECT seq, generation FROM rollup_positions WHERE tenant_id = ?`, tenant).Scan(&pos, &gen)
 	started := err == nil
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("position: %w", err)
@@ -212,7 +212,7 @@ LIMIT ?`, tenant, pos, rollupBatch)
 		var r sql.Result
 		var err error
 		if started {
-			r, err = tx.ExecContext(ctx, `UPDATE rollup_positions SET seq = ? WHERE tenant_id = ? AND seq = ?`, d.last.Seq, tenant, pos)
+			r, err = tx.ExecContext(ctx, `UPDATE rollup_positions SET seq = ? WHERE tenant_id = ? AND seq = ? AND generation = ?`, d.last.Seq, tenant, pos, gen)
 		} else {
 			r, err = tx.ExecContext(ctx, `INSERT INTO rollup_positions (tenant_id, seq) VALUES (?, ?) ON CONFLICT DO NOTHING`, tenant, d.last.Seq)
 		}

@@ -25,6 +25,9 @@ type Admin interface {
 	IssueKey(ctx context.Context, spec store.KeySpec) (store.Key, string, error)
 	ListKeys(ctx context.Context) ([]store.Key, error)
 	RevokeKey(ctx context.Context, id int64) error
+	EraseActor(ctx context.Context, r store.EraseRequest) (store.ActorErasure, error)
+	SweepErasures(ctx context.Context) (bool, error)
+	Erasures(ctx context.Context, tenant, id int64) ([]store.ErasureRecord, error)
 }
 
 // adminRoutes registers the admin API: keys with the admin scope manage
@@ -35,6 +38,9 @@ func (s *Server) adminRoutes(e *echo.Echo) {
 	e.POST("/api/v1/keys", s.createKey, admin, requireJSON)
 	e.Match([]string{http.MethodGet, http.MethodHead}, "/api/v1/keys", s.listKeys, admin)
 	e.DELETE("/api/v1/keys", s.revokeKey, admin)
+	e.DELETE("/api/v1/actors", s.eraseActor, admin)
+	e.Match([]string{http.MethodGet, http.MethodHead}, "/api/v1/erasures", s.listErasures, admin)
+	e.Match([]string{http.MethodGet, http.MethodHead}, "/api/v1/erasures/:id", s.getErasure, admin)
 }
 
 // keyJSON is a key on the wire; Token only in the answer that creates it.

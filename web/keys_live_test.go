@@ -3,6 +3,7 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"net/url"
 	"strconv"
 
 	"github.com/lrs-dev/lrs/store"
@@ -42,5 +43,22 @@ func adminLiveCalls(ls *liveServers) []liveCall {
 		{srv: "limited", method: "GET", path: "/api/v1/keys", token: admin, status: 429},
 		{srv: "limited", method: "POST", path: "/api/v1/keys", token: admin, ctype: js, body: ok, status: 429},
 		{srv: "limited", method: "DELETE", path: "/api/v1/keys?id=1", token: admin, status: 429},
+		{srv: "main", method: "DELETE", path: "/api/v1/actors?id=" + url.QueryEscape("https://example.edu/users/none") + "&dry_run=true", token: admin, status: 200},
+		{srv: "main", method: "DELETE", path: "/api/v1/actors?id=https://example.edu/users/none", token: admin, status: 200},
+		{srv: "main", method: "DELETE", path: "/api/v1/actors?id=nope", token: admin, status: 400},
+		{srv: "main", method: "DELETE", path: "/api/v1/actors?id=https://example.edu/users/none", token: w, status: 401},
+		{srv: "down", method: "DELETE", path: "/api/v1/actors?id=https://example.edu/users/none", token: admin, status: 503},
+		{srv: "limited", method: "DELETE", path: "/api/v1/actors?id=https://example.edu/users/none", token: admin, status: 429},
+		{srv: "async", method: "DELETE", path: "/api/v1/actors?id=https://example.edu/users/async", token: admin, status: 202},
+		{srv: "main", method: "GET", path: "/api/v1/erasures", token: admin, status: 200},
+		{srv: "main", method: "GET", path: "/api/v1/erasures?limit=1", token: admin, status: 400},
+		{srv: "main", method: "GET", path: "/api/v1/erasures", token: w, status: 401},
+		{srv: "limited", method: "GET", path: "/api/v1/erasures", token: admin, status: 429},
+		{srv: "down", method: "GET", path: "/api/v1/erasures", token: admin, status: 503},
+		{srv: "main", method: "GET", path: "/api/v1/erasures/1", token: admin, status: 200},
+		{srv: "main", method: "GET", path: "/api/v1/erasures/99999", token: admin, status: 404},
+		{srv: "main", method: "GET", path: "/api/v1/erasures/1", token: w, status: 401},
+		{srv: "limited", method: "GET", path: "/api/v1/erasures/1", token: admin, status: 429},
+		{srv: "down", method: "GET", path: "/api/v1/erasures/1", token: admin, status: 503},
 	}
 }

@@ -129,6 +129,10 @@ func setupLive(t *testing.T, kind string) *liveServers {
 		RateLimits: web.RateLimits{RequestsPerSec: 0.001, AnonymousPerSec: 0.001}}, log, deps))
 	t.Cleanup(limitedSrv.Close)
 	ls.urls["limited"] = limitedSrv.URL
+	// async: erasures answer before their sweep (202).
+	asyncSrv := httptest.NewServer(web.NewServer(web.Config{CaliperPath: "/caliper", MaxBody: 64 << 10, EraseSweepWait: -1}, log, deps))
+	t.Cleanup(asyncSrv.Close)
+	ls.urls["async"] = asyncSrv.URL
 	// Nothing listens on port 1: every database call is refused, as when
 	// PostgreSQL is down.
 	down, err := store.OpenPostgres(context.Background(), "postgres://lrs@127.0.0.1:1/lrs?connect_timeout=2")

@@ -43,6 +43,10 @@ type Config struct {
 	// StreamTicketTTL is how long a stream ticket opens streams (0:
 	// DefaultStreamTicketTTL).
 	StreamTicketTTL time.Duration
+	// EraseSweepWait is how long DELETE /api/v1/actors sweeps the rest of
+	// an erasure before answering (0: DefaultEraseSweepWait; negative: not
+	// at all, the background sweep does it).
+	EraseSweepWait time.Duration
 }
 
 // Ingester stores Caliper envelopes in two steps, timed apart: Prepare

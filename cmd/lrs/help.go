@@ -18,6 +18,7 @@ var synopses = map[string]string{
 	"tenants list":    "lrs tenants list [flags]\n  List tenants and their live keys.",
 	"tenants create":  "lrs tenants create NAME [flags]\n  Create a tenant (lrs keys create also creates one on first use).",
 	"tenants delete":  "lrs tenants delete NAME [--yes] [flags]\n  Delete a tenant and everything it holds: events, entities, envelopes, keys, roll-ups.\n  Without --yes: count what would go, delete nothing and exit 2.",
+	"erase":           "lrs erase --tenant T (--actor IRI | --edx-user ID_OR_USERNAME [--lms-url URL --actor-secret S | --actor-map FILE])... [--dry-run] [flags]\n  Erase learners from a tenant: their events and entity, every other occurrence of their id redacted (docs/privacy.md).",
 	"keys create":     "lrs keys create --tenant NAME --scopes write,read,admin [--label TEXT] [--expires 90d|TIME] [--rate-limit EVENTS_PER_S] [flags]\n  Create an API key; the token is the last line printed, shown once.",
 	"keys list":       "lrs keys list [flags]\n  List API keys (never their tokens).",
 	"keys revoke":     "lrs keys revoke ID [flags]\n  Revoke a key at once.",
@@ -32,7 +33,7 @@ var synopses = map[string]string{
 }
 
 // commands are the top-level commands, for suggestions.
-var commands = []string{"serve", "migrate", "keys", "tenants", "validate", "transform", "import", "bench", "backup", "copy", "version", "help"}
+var commands = []string{"serve", "migrate", "keys", "tenants", "erase", "validate", "transform", "import", "bench", "backup", "copy", "version", "help"}
 
 // printHelp writes a command's usage and every flag with its LRS_* variable
 // and default.

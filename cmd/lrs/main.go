@@ -59,6 +59,8 @@ Usage:
   lrs tenants list|create NAME|delete NAME [--yes]
                                     manage tenants; delete erases all of a
                                     tenant's data
+  lrs erase --tenant T --actor IRI | --edx-user ID_OR_USERNAME [--dry-run]
+                                    erase a learner (docs/privacy.md)
   lrs validate [--validation strict|lenient] FILE... | -
                                     check Caliper files offline (envelopes,
                                     events, entities, arrays or NDJSON)
@@ -99,6 +101,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runKeys(ctx, rest, getenv, stdout, stderr)
 	case "tenants":
 		return runTenants(ctx, rest, getenv, stdout, stderr)
+	case "erase":
+		return runErase(ctx, rest, getenv, stdout, stderr)
 	case "validate":
 		return runValidate(ctx, rest, getenv, stdout, stderr)
 	case "import":

@@ -89,10 +89,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}, log, web.Deps{Ingest: svc, Keys: db, Health: db, Query: query.NewService(db), Lookups: db, Admin: db, Edx: edxDep, Metrics: metrics, Stream: hub, Tickets: db})
 	metrics.WatchStore(db, db)
 
-	// Roll-ups stop with the server, before the store closes.
+	// Roll-ups and erasure sweeps stop with the server, before the store closes.
 	rollupsDone := make(chan struct{})
 	go func() { defer close(rollupsDone); store.RunRollups(serveCtx, db, time.Second) }()
 	defer func() { stopServing(); <-rollupsDone }()
+	sweepsDone := make(chan struct{})
+	go func() { defer close(sweepsDone); store.RunErasureSweeps(serveCtx, db, time.Second) }()
+	defer func() { stopServing(); <-sweepsDone }()
 	// The stream hub too: stopping closes every stream, so that shutdown
 	// does not wait on them.
 	hubDone := make(chan struct{})

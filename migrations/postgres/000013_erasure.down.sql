@@ -1,0 +1,3 @@
+DROP TABLE erasure_sweeps;
+DROP TABLE erasures;
+ALTER TABLE rollup_positions DROP COLUMN generation;
