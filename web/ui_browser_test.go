@@ -2,7 +2,9 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -176,7 +178,7 @@ func (w *uiWorld) shot(t *testing.T, name string) {
 		return
 	}
 	time.Sleep(300 * time.Millisecond)
-	png, err := chromedp.Run(w.ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(w.ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,6 +259,36 @@ func TestUIBrowser(t *testing.T) {
 		if env := text(t, w, "#event-envelope-json"); !strings.Contains(env, id) {
 			t.Errorf("envelope lacks the event: %.200s", env)
 		}
+	})
+
+	t.Run("Overview", func(t *testing.T) {
+		w.do(t, "overview", chromedp.Navigate(w.base+"/ui/#/overview"), waitText("#ov-totals", "events"),
+			chromedp.WaitVisible(css("#ov-chart canvas")), waitText("#ov-top-object", "showing"))
+		if totals := text(t, w, "#ov-totals"); !strings.Contains(totals, "300events") || !strings.Contains(totals, "20actors") || !strings.Contains(totals, "3courses") {
+			t.Errorf("totals: %q", totals)
+		}
+		// 300 events over 14 days: all of them in the 30-day chart, by event time.
+		if title := text(t, w, "#ov-chart-title"); !strings.Contains(title, "300 events in the last 30 days, per day") {
+			t.Errorf("chart title: %q", title)
+		}
+		// As many distinct objects as the API counts (90: 30 per course).
+		var objs struct{ Groups []map[string]any }
+		req, _ := http.NewRequest(http.MethodGet, w.base+"/api/v1/stats?by=object&limit=1000", nil)
+		req.Header.Set("Authorization", "Bearer "+w.read)
+		if res, err := http.DefaultClient.Do(req); err != nil {
+			t.Fatal(err)
+		} else {
+			json.NewDecoder(res.Body).Decode(&objs)
+			res.Body.Close()
+		}
+		if objects := text(t, w, "#ov-top-object"); len(objs.Groups) <= 20 || !strings.Contains(objects, fmt.Sprintf("showing 20 of %d,", len(objs.Groups))) {
+			t.Errorf("top objects: %.200s", objects)
+		}
+		if wide := js[string](t, w, `[...document.querySelectorAll("#view-overview *")].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).map(e => e.tagName + "." + e.className).slice(0, 5).join(" ")`); wide != "" {
+			t.Errorf("the overview is wider than the window: %s", wide)
+		}
+		w.shot(t, "overview")
+		w.do(t, "7 days", chromedp.Click(css(`#view-overview [data-range="7"]`)), waitText("#ov-chart-title", "last 7 days, per hour"))
 	})
 
 	t.Run("PhoneWidth", func(t *testing.T) {

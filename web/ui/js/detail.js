@@ -34,10 +34,9 @@ export async function show(params) {
 
   const links = $("#event-links");
   const actor = idOf(ev.actor), object = idOf(ev.object), course = idOf(ev.group);
-  if (actor) links.append(el("a", { href: "#/actor?" + query({ id: actor }), text: "Actor timeline" }),
-    el("a", { href: "#/events?" + query({ actor }), text: "Events of this actor" }));
+  if (actor) links.append(el("a", { href: "#/events?" + query({ actor }), text: "Events of this actor" }));
   if (object) links.append(el("a", { href: "#/events?" + query({ object }), text: "Events on this object" }));
-  if (course) links.append(el("a", { href: "#/course?" + query({ id: course }), text: "Course view" }));
+  if (course) links.append(el("a", { href: "#/events?" + query({ course }), text: "Events of this course" }));
   const envelope = /<([^>]+)>;\s*rel="envelope"/.exec(res.headers.get("Link") || "");
   if (envelope) {
     const b = el("button", { type: "button", class: "secondary", text: "Show its envelope" });

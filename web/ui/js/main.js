@@ -6,12 +6,14 @@ import { $, status } from "./dom.js";
 import { token, setToken, APIError } from "./api.js";
 import * as events from "./events.js";
 import * as detail from "./detail.js";
+import * as overview from "./overview.js";
 
 const views = {
+  overview,
   events,
   event: detail,
 };
-const fallback = "events";
+const fallback = "overview";
 
 let current = null; // { name, key }
 const scrolls = new Map(); // route key → window.scrollY when left
