@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -62,6 +63,24 @@ type Backend interface {
 	// StreamTicketKey is the secret that signs stream tickets, one per
 	// database (stream_ticket.go).
 	StreamTicketKey(ctx context.Context) ([]byte, error)
+	// Forwarders (forward.go): settings and status per tenant, the lease
+	// of the node delivering, progress after each batch, dead letters.
+	CreateForwarder(ctx context.Context, f Forwarder) (Forwarder, error)
+	Forwarders(ctx context.Context, tenantID int64) ([]Forwarder, error)
+	Forwarder(ctx context.Context, tenantID, id int64) (Forwarder, error)
+	UpdateForwarder(ctx context.Context, tenantID, id int64, u ForwarderUpdate) (Forwarder, error)
+	DeleteForwarder(ctx context.Context, tenantID, id int64) error
+	LeaseForwarder(ctx context.Context, id int64, owner string, ttl time.Duration) (Forwarder, bool, error)
+	ReleaseForwarder(ctx context.Context, id int64, owner string) error
+	AdvanceForwarder(ctx context.Context, id int64, owner string, p ForwardProgress) error
+	FailForwarder(ctx context.Context, id int64, owner, msg string, leaseUntil time.Time) error
+	DeadLetters(ctx context.Context, tenantID, forwarderID int64) ([]DeadLetter, error)
+	ReplayDeadLetter(ctx context.Context, tenantID, forwarderID, id int64) (DeadLetter, error)
+	FinishReplay(ctx context.Context, id int64, delivered bool, status int, response string) error
+	ForwardBacklog(ctx context.Context, tenantID int64, after Position) (events int64, oldest time.Time, err error)
+	// ForwardKey is the database's key sealing forwarders' credentials
+	// when lrs is given none (stream_ticket.go).
+	ForwardKey(ctx context.Context) ([]byte, error)
 	PoolStats() PoolStats
 	Copier
 }

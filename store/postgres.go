@@ -22,13 +22,14 @@ type Postgres struct {
 	ids    envelopeIDs
 	group  *groupWriter // the writers of envelopes
 
-	keys       keyCache
-	use        keyUse        // when keys were last used, written in batches
-	keysListen sync.Once     // starts the key cache's listener
-	listenDone chan struct{} // closed when the listener has stopped
-	life       context.Context
-	end        context.CancelFunc // ends life: the store is closing
-	stream     streamNotify       // wakes live streams after commits (postgres_stream.go)
+	keys         keyCache
+	use          keyUse        // when keys were last used, written in batches
+	keysListen   sync.Once     // starts the key cache's listener
+	listenDone   chan struct{} // closed when the listener has stopped
+	life         context.Context
+	end          context.CancelFunc // ends life: the store is closing
+	stream       streamNotify       // wakes live streams after commits (postgres_stream.go)
+	forwardStore                    // forwarders (forward_stores.go)
 }
 
 // OpenPostgres connects to the database at url (a postgres:// URL). It does
@@ -46,6 +47,7 @@ func OpenPostgres(ctx context.Context, url string) (*Postgres, error) {
 	s.life, s.end = context.WithCancel(context.Background())
 	s.ids.load = s.loadEnvelopeKey
 	s.use.write = s.writeKeyUse
+	s.forwardStore = forwardStore{pgForward{q: pool, s: s}}
 	// One connection stays free of envelope writes for reads and probes.
 	s.group = newGroupWriter(max(1, int(pool.Config().MaxConns)-1), s.saveGroup)
 	return s, nil

@@ -56,8 +56,9 @@ type SQLite struct {
 	ids    envelopeIDs
 	group  *groupWriter // the one writer of envelopes
 	// commits wakes the live stream after each commit (WatchCommits).
-	commits commitSignal
-	use     keyUse // when keys were last used, written in batches
+	commits      commitSignal
+	use          keyUse // when keys were last used, written in batches
+	forwardStore        // forwarders (forward_stores.go)
 }
 
 // sqlitePath reads a sqlite: URL or a plain file path.
@@ -107,6 +108,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	s := &SQLite{path: path, w: w, r: r, health: newWriteHealth()}
 	s.ids.load = s.loadEnvelopeKey
 	s.use.write = s.writeKeyUse
+	s.forwardStore = forwardStore{sqliteForward{s: s}}
 	s.group = newGroupWriter(1, s.saveGroup)
 	if err := s.Optimize(ctx); err != nil {
 		s.Close()

@@ -23,7 +23,7 @@ func adminLiveCalls(ls *liveServers) []liveCall {
 	w := ls.token
 	js := "application/json"
 	ok := []byte(`{"label":"live","scopes":["read"],"expiresAt":"2099-01-01T00:00:00Z","rateLimit":5}`)
-	return []liveCall{
+	return append([]liveCall{
 		{srv: "main", method: "POST", path: "/api/v1/keys", token: admin, ctype: js, body: ok, status: 201},
 		{srv: "main", method: "POST", path: "/api/v1/keys", token: admin, ctype: js, body: []byte(`{"scopes":["root"]}`), status: 400},
 		{srv: "main", method: "POST", path: "/api/v1/keys", token: w, ctype: js, body: ok, status: 401},
@@ -60,5 +60,5 @@ func adminLiveCalls(ls *liveServers) []liveCall {
 		{srv: "main", method: "GET", path: "/api/v1/erasures/1", token: w, status: 401},
 		{srv: "limited", method: "GET", path: "/api/v1/erasures/1", token: admin, status: 429},
 		{srv: "down", method: "GET", path: "/api/v1/erasures/1", token: admin, status: 503},
-	}
+	}, forwardLiveCalls(ls, admin)...)
 }

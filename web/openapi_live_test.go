@@ -116,9 +116,10 @@ func setupLive(t *testing.T, kind string) *liveServers {
 	deps := rb.deps()
 	deps.Edx = tr
 	deps.Stream = runLiveHub(t, rb.db, log)
+	deps.Forward = liveForwarding(rb.db)
 	// main: the read bundle's server, with a live stream
 	mainSrv := httptest.NewServer(web.NewServer(web.Config{CaliperPath: "/caliper", MaxBody: 64 << 10}, log, web.Deps{
-		Ingest: deps.Ingest, Keys: deps.Keys, Health: deps.Health, Query: deps.Query, Lookups: deps.Lookups, Admin: deps.Admin, Stream: deps.Stream, Tickets: rb.db}))
+		Ingest: deps.Ingest, Keys: deps.Keys, Health: deps.Health, Query: deps.Query, Lookups: deps.Lookups, Admin: deps.Admin, Stream: deps.Stream, Tickets: rb.db, Forward: deps.Forward}))
 	t.Cleanup(mainSrv.Close)
 	ls.urls["main"] = mainSrv.URL
 	edxSrv := httptest.NewServer(web.NewServer(web.Config{CaliperPath: "/caliper", MaxBody: 4 << 10}, log, deps))

@@ -57,7 +57,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	}
 	for path, ops := range doc.Paths {
 		for method, op := range ops {
-			documented = append(documented, map[string]string{"get": "GET", "post": "POST", "delete": "DELETE"}[method]+" "+path)
+			documented = append(documented, map[string]string{"get": "GET", "post": "POST", "delete": "DELETE", "patch": "PATCH"}[method]+" "+path)
 			if len(op.Responses) == 0 {
 				t.Errorf("%s %s documents no responses", method, path)
 			}

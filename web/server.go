@@ -79,6 +79,7 @@ type Deps struct {
 	Metrics *Metrics       // nil: a registry of the server's own, served by nobody
 	Stream  Streamer       // the live stream (query.Hub); nil: GET /api/v1/stream fails
 	Tickets TicketKeys     // the secret of stream tickets (the store); nil: tickets fail
+	Forward Forwarding     // forwarders (forward.Service); nil: /api/v1/forwarders fails
 }
 
 // Server is the lrs HTTP server.
@@ -99,6 +100,8 @@ type Server struct {
 	streams  streamCounts
 	tickets  ticketSigner
 
+	forwarders Forwarding
+
 	limits   Limits
 	limiter  *limiter
 	inflight *semaphore.Weighted // request body bytes being decoded and stored
@@ -107,7 +110,7 @@ type Server struct {
 
 // NewServer builds the server and its routes.
 func NewServer(cfg Config, log *slog.Logger, d Deps) *Server {
-	s := &Server{cfg: cfg, log: log, ingest: d.Ingest, keys: d.Keys, health: d.Health, query: d.Query, lookups: d.Lookups, edx: d.Edx, admin: d.Admin, metrics: d.Metrics, streamer: d.Stream}
+	s := &Server{cfg: cfg, log: log, ingest: d.Ingest, keys: d.Keys, health: d.Health, query: d.Query, lookups: d.Lookups, edx: d.Edx, admin: d.Admin, metrics: d.Metrics, streamer: d.Stream, forwarders: d.Forward}
 	if s.metrics == nil {
 		s.metrics = NewMetrics(0)
 	}
@@ -156,6 +159,7 @@ func NewServer(cfg Config, log *slog.Logger, d Deps) *Server {
 	// The stream also takes a ticket instead of a token (EventSource).
 	e.Match([]string{http.MethodGet, http.MethodHead}, "/api/v1/stream", s.stream, s.streamAuth)
 	s.adminRoutes(e)
+	s.forwardRoutes(e)
 	s.echo = e
 	return s
 }

@@ -31,6 +31,7 @@ type config struct {
 	Edx             edxSettings
 	Ops             opsSettings
 	Stream          streamSettings
+	Forward         forwardSettings
 }
 
 // envName is the environment variable behind a flag: --max-body → LRS_MAX_BODY.
@@ -115,6 +116,7 @@ func (c *config) serveFlags(fs *flag.FlagSet) {
 	c.Limits.flags(fs)
 	c.Ops.flags(fs)
 	c.Stream.flags(fs)
+	c.Forward.flags(fs)
 	fs.DurationVar(&c.DBWait, "db-wait", 60*time.Second, "at start, how long to wait for PostgreSQL to be reachable, retrying with backoff (0: fail at once)")
 }
 
@@ -175,6 +177,9 @@ func (c *config) validate(serving bool) error {
 			errs = append(errs, err)
 		}
 		if err := c.Stream.validate(); err != nil {
+			errs = append(errs, err)
+		}
+		if err := c.Forward.validate(); err != nil {
 			errs = append(errs, err)
 		}
 		if c.Limits.MaxConns < 1 || c.Limits.MaxConnsPerIP < 1 || c.Limits.ShutdownTimeout <= 0 {

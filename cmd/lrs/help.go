@@ -22,18 +22,27 @@ var synopses = map[string]string{
 	"keys create":     "lrs keys create --tenant NAME --scopes write,read,admin [--label TEXT] [--expires 90d|TIME] [--rate-limit EVENTS_PER_S] [flags]\n  Create an API key; the token is the last line printed, shown once.",
 	"keys list":       "lrs keys list [flags]\n  List API keys (never their tokens).",
 	"keys revoke":     "lrs keys revoke ID [flags]\n  Revoke a key at once.",
-	"validate":        "lrs validate [flags] FILE... | -\n  Check Caliper envelopes, events, entities, arrays or NDJSON offline.",
-	"transform":       "lrs transform --lms-url URL --actor-secret S [--report[=json]] [flags] [FILE...|-]\n  Open edX tracking log (plain or .gz) -> Caliper NDJSON on stdout; a summary, or the coverage report, on stderr.\n  Exits 0 when no line was refused (unmapped and anonymous lines are skipped by policy), 1 when any line was\n  refused or a file could not be read, 2 for a usage error.",
-	"import":          "lrs import [flags] PATH...\n  Import Caliper envelopes/NDJSON or Open edX logs (files, .gz, directories, -) into the store or an endpoint.\n  Exits 0 when every line was stored, already stored or skipped by policy, 1 when any line or file was refused.\n  With --follow: tail live logs (files or directories) like tail -F until SIGTERM, checkpointing in the store;\n  exits 0 after the last complete batch (refused lines are logged and counted in the summary).",
-	"bench query":     "lrs bench query --database-url URL [flags]\n  Load a synthetic dataset and measure the read API (docs/benchmarks.md).",
-	"bench ingest":    "lrs bench ingest --url URL --token T [--clients N] [--batch B] [--duration D] [flags]\n  Post synthetic Caliper envelopes to any endpoint with closed-loop clients; latency percentiles,\n  a ledger of acknowledged ids and, with --check, a read-back that finds each once (docs/benchmarks.md).",
-	"bench edx-log":   "lrs bench edx-log [flags]\n  Write a synthetic Open edX tracking log.",
-	"backup":          "lrs backup --to FILE [flags]\n  Copy the embedded store, while it runs, into a new database file.",
-	"copy":            "lrs copy --from URL --to URL [flags]\n  Copy a whole store (tenants, keys, envelopes, events, entities, settings) into an empty one or an earlier copy,\n  between any two backends; run it again to resume or to catch up (docs/operations.md).",
+	"forwarders add": "lrs forwarders add --tenant T --url URL --kind caliper|webhook [--token TOKEN | --header 'Name: value'] [--secret S]\n" +
+		"    [--filter 'course=…&action=…'] [--from now|beginning|CURSOR] [--batch N] [--max-wait D] [flags]\n" +
+		"  Add a forwarder: lrs serve delivers the tenant's events to URL in stored order. Prints its id last.",
+	"forwarders list":   "lrs forwarders list [--tenant T] [flags]\n  List forwarders with their state, backlog, deliveries and dead letters.",
+	"forwarders show":   "lrs forwarders show ID [flags]\n  Show a forwarder's settings (never its credentials), status and dead letters.",
+	"forwarders pause":  "lrs forwarders pause ID [flags]\n  Stop delivering (the position is kept).",
+	"forwarders resume": "lrs forwarders resume ID [flags]\n  Deliver again from where it stopped.",
+	"forwarders delete": "lrs forwarders delete ID [flags]\n  Delete a forwarder and its dead letters.",
+	"forwarders replay": "lrs forwarders replay ID DEAD_LETTER_ID [flags]\n  Send a dead letter's events again.",
+	"validate":          "lrs validate [flags] FILE... | -\n  Check Caliper envelopes, events, entities, arrays or NDJSON offline.",
+	"transform":         "lrs transform --lms-url URL --actor-secret S [--report[=json]] [flags] [FILE...|-]\n  Open edX tracking log (plain or .gz) -> Caliper NDJSON on stdout; a summary, or the coverage report, on stderr.\n  Exits 0 when no line was refused (unmapped and anonymous lines are skipped by policy), 1 when any line was\n  refused or a file could not be read, 2 for a usage error.",
+	"import":            "lrs import [flags] PATH...\n  Import Caliper envelopes/NDJSON or Open edX logs (files, .gz, directories, -) into the store or an endpoint.\n  Exits 0 when every line was stored, already stored or skipped by policy, 1 when any line or file was refused.\n  With --follow: tail live logs (files or directories) like tail -F until SIGTERM, checkpointing in the store;\n  exits 0 after the last complete batch (refused lines are logged and counted in the summary).",
+	"bench query":       "lrs bench query --database-url URL [flags]\n  Load a synthetic dataset and measure the read API (docs/benchmarks.md).",
+	"bench ingest":      "lrs bench ingest --url URL --token T [--clients N] [--batch B] [--duration D] [flags]\n  Post synthetic Caliper envelopes to any endpoint with closed-loop clients; latency percentiles,\n  a ledger of acknowledged ids and, with --check, a read-back that finds each once (docs/benchmarks.md).",
+	"bench edx-log":     "lrs bench edx-log [flags]\n  Write a synthetic Open edX tracking log.",
+	"backup":            "lrs backup --to FILE [flags]\n  Copy the embedded store, while it runs, into a new database file.",
+	"copy":              "lrs copy --from URL --to URL [flags]\n  Copy a whole store (tenants, keys, envelopes, events, entities, settings) into an empty one or an earlier copy,\n  between any two backends; run it again to resume or to catch up (docs/operations.md).",
 }
 
 // commands are the top-level commands, for suggestions.
-var commands = []string{"serve", "migrate", "keys", "tenants", "erase", "validate", "transform", "import", "bench", "backup", "copy", "version", "help"}
+var commands = []string{"serve", "migrate", "keys", "tenants", "erase", "forwarders", "validate", "transform", "import", "bench", "backup", "copy", "version", "help"}
 
 // printHelp writes a command's usage and every flag with its LRS_* variable
 // and default.

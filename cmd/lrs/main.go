@@ -61,6 +61,10 @@ Usage:
                                     tenant's data
   lrs erase --tenant T --actor IRI | --edx-user ID_OR_USERNAME [--dry-run]
                                     erase a learner (docs/privacy.md)
+  lrs forwarders add --tenant T --url URL --kind caliper|webhook [flags]
+  lrs forwarders list|show ID|pause ID|resume ID|delete ID|replay ID DL
+                                    push a tenant's events to another
+                                    endpoint, in stored order
   lrs validate [--validation strict|lenient] FILE... | -
                                     check Caliper files offline (envelopes,
                                     events, entities, arrays or NDJSON)
@@ -103,6 +107,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runTenants(ctx, rest, getenv, stdout, stderr)
 	case "erase":
 		return runErase(ctx, rest, getenv, stdout, stderr)
+	case "forwarders":
+		return runForwarders(ctx, rest, getenv, stdout, stderr)
 	case "validate":
 		return runValidate(ctx, rest, getenv, stdout, stderr)
 	case "import":

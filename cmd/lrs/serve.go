@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/lrs-dev/lrs/forward"
 	"github.com/lrs-dev/lrs/ingest"
 	"github.com/lrs-dev/lrs/ingest/caliper"
 	"github.com/lrs-dev/lrs/query"
@@ -77,6 +78,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	trusted, _ := cfg.Ops.trustedProxies()       // checked by validate
 	svc := ingest.NewService(db, caliper.NewValidator(mode))
 	hub := query.NewHub(db, query.HubConfig{}, log)
+	seal, err := forward.OpenSealer(ctx, cfg.Forward.Key, db)
+	if err != nil {
+		stopServing()
+		<-served
+		return err
+	}
 	srv := web.NewServer(web.Config{
 		CaliperPath:     cfg.CaliperPath,
 		MaxBody:         int64(cfg.MaxBody),
@@ -86,7 +93,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		CORSOrigins:     corsOrigins,
 		TrustedProxies:  trusted,
 		MaxStreams:      cfg.Stream.MaxStreams,
-	}, log, web.Deps{Ingest: svc, Keys: db, Health: db, Query: query.NewService(db), Lookups: db, Admin: db, Edx: edxDep, Metrics: metrics, Stream: hub, Tickets: db})
+	}, log, web.Deps{Ingest: svc, Keys: db, Health: db, Query: query.NewService(db), Lookups: db, Admin: db, Edx: edxDep, Metrics: metrics, Stream: hub, Tickets: db,
+		Forward: forward.NewService(db, seal)})
 	metrics.WatchStore(db, db)
 
 	// Roll-ups and erasure sweeps stop with the server, before the store closes.

@@ -1,0 +1,2 @@
+DROP TABLE forwarder_dead_letters;
+DROP TABLE forwarders;
