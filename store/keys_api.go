@@ -49,8 +49,9 @@ type keyUse struct {
 
 	mu       sync.Mutex
 	pending  map[int64]time.Time
-	last     time.Time     // when the last write started
-	inflight chan struct{} // closed when the write in the background ends; nil: none
+	writing  map[int64]time.Time // the batch being written: still unwritten for listings
+	last     time.Time           // when the last write started
+	inflight chan struct{}       // closed when the write in the background ends; nil: none
 	closed   bool
 }
 
@@ -110,31 +111,46 @@ func (u *keyUse) flush(ctx context.Context) error {
 	u.mu.Lock()
 	batch := u.pending
 	u.pending = nil
+	if len(batch) > 0 {
+		u.writing = batch
+	}
 	u.mu.Unlock()
 	if len(batch) == 0 {
 		return nil
 	}
 	err := u.write(ctx, batch)
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.writing = nil
 	if err != nil {
-		u.mu.Lock()
+		if u.pending == nil {
+			u.pending = map[int64]time.Time{}
+		}
 		for id, at := range batch {
 			if at.After(u.pending[id]) {
-				if u.pending == nil {
-					u.pending = map[int64]time.Time{}
-				}
 				u.pending[id] = at
 			}
 		}
-		u.mu.Unlock()
 	}
 	return err
 }
 
-// unwritten returns the times not written yet, for listings on this node.
+// unwritten returns the times not written yet, for listings on this node:
+// those pending and those of a write in flight, which a listing racing the
+// write would otherwise see neither in memory nor in the database.
 func (u *keyUse) unwritten() map[int64]time.Time {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	return maps.Clone(u.pending)
+	at := maps.Clone(u.pending)
+	for id, t := range u.writing {
+		if at == nil {
+			at = map[int64]time.Time{}
+		}
+		if t.After(at[id]) {
+			at[id] = t
+		}
+	}
+	return at
 }
 
 // close waits for a write in flight and writes what is left.
