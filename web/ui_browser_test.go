@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/lrs-dev/lrs/ingest/synth"
@@ -52,6 +53,14 @@ type uiWorld struct {
 
 	mu       sync.Mutex
 	problems []string // console errors, exceptions, CSP violations
+	urls     []string // every URL the page requested
+}
+
+// requested is every URL the page asked for so far.
+func (w *uiWorld) requested() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]string(nil), w.urls...)
 }
 
 // The tenant: 300 events from synth (20 actors, 3 courses, the LMS mix)
@@ -99,6 +108,18 @@ func newUIWorld(t *testing.T) *uiWorld {
 			if (m.Type == chromedp.ConsoleError || m.IsException()) && !w.expected(m.Text) {
 				w.problem(fmt.Sprintf("%s %s %s", m, m.Source, m.URL))
 			}
+		}
+	}()
+	// Every request the page makes, to check that no token is in a URL.
+	requests := chromedp.Events(bctx, network.RequestWillBeSent)
+	go func() {
+		for ev, err := range requests {
+			if err != nil {
+				return
+			}
+			w.mu.Lock()
+			w.urls = append(w.urls, ev.Request.URL)
+			w.mu.Unlock()
 		}
 	}()
 	w.ctx = bctx
@@ -299,4 +320,6 @@ func TestUIBrowser(t *testing.T) {
 		w.shot(t, "phone")
 		w.do(t, "wide again", chromedp.EmulateViewport(1280, 900))
 	})
+
+	t.Run("Live", func(t *testing.T) { testLive(t, w) })
 }

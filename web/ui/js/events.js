@@ -14,7 +14,7 @@ let lastOpened = null; // the id of the event opened from the list
 export async function show(params, section) {
   setup(section);
   const key = String(params);
-  fillForm(params);
+  fillForm($("#event-filters"), params);
   if (key === loadedKey && section.querySelector("tbody").children.length) {
     markOpened(section);
     return true;
@@ -42,13 +42,23 @@ function setup(section) {
     location.hash = "#/events?" + formQuery(form);
   });
   form.addEventListener("reset", () => setTimeout(() => { location.hash = "#/events"; }));
-  // Choices for each field come from the tenant's own counts, asked the
-  // first time the field is used (a large tenant pays only for what is used).
+  wireChoices(form);
+  openOnClick(section.querySelector("tbody"));
+}
+
+// wireChoices offers each field's choices from the tenant's own counts,
+// asked the first time the field is used (a large tenant pays only for
+// what is used). The datalists are shared by the forms.
+export function wireChoices(form) {
   for (const name of ["actor", "course", "action", "type", "object"]) {
     const input = form.elements[name];
-    input.addEventListener("focus", () => fillChoices(name), { once: true });
+    if (input) input.addEventListener("focus", () => fillChoices(name), { once: true });
   }
-  section.querySelector("tbody").addEventListener("click", (e) => {
+}
+
+// openOnClick opens the event of a clicked row (anywhere in it).
+export function openOnClick(tbody) {
+  tbody.addEventListener("click", (e) => {
     if (e.target.closest("a")) return;
     const tr = e.target.closest("tr[data-id]");
     if (!tr) return;
@@ -67,39 +77,42 @@ async function fillChoices(name) {
 
 // formQuery turns the form into the URL's parameters; datetime-local
 // values are read as UTC.
-export function formQuery(form) {
+export function formQuery(form, names = filterNames) {
   const q = new URLSearchParams();
-  for (const n of filterNames) {
+  for (const n of names) {
     let v = form.elements[n].value.trim();
     if (!v) continue;
     if (timeNames.includes(n)) v = new Date(v + "Z").toISOString();
     q.append(n, v);
   }
-  if (form.elements.ascending.value) q.set("ascending", "true");
+  if (form.elements.ascending?.value) q.set("ascending", "true");
   return q;
 }
 
-function fillForm(params) {
-  const form = $("#event-filters");
-  for (const n of filterNames) {
+// fillForm shows the URL's parameters in the form.
+export function fillForm(form, params, names = filterNames) {
+  for (const n of names) {
     let v = params.get(n) || "";
     if (v && timeNames.includes(n)) v = v.replace(/(\.\d+)?Z$/, "");
     form.elements[n].value = v;
   }
-  form.elements.ascending.value = params.get("ascending") === "true" ? "true" : "";
+  if (form.elements.ascending) form.elements.ascending.value = params.get("ascending") === "true" ? "true" : "";
+}
+
+// row is an event's table row: event time (opening it), type, action, actor, object.
+export function row(ev) {
+  const link = el("a", { href: "#/event?id=" + encodeURIComponent(ev.id), text: utc(ev.eventTime) });
+  link.addEventListener("click", () => { lastOpened = ev.id; });
+  return el("tr", { "data-id": ev.id },
+    el("td", {}, link),
+    el("td", { text: ev.type || "" }),
+    el("td", { text: ev.action || "" }),
+    el("td", { title: idOf(ev.actor), text: short(idOf(ev.actor)) }),
+    el("td", { title: idOf(ev.object), text: short(idOf(ev.object)) }));
 }
 
 function append(page, tbody, filters, ascending) {
-  for (const ev of page.events) {
-    const link = el("a", { href: "#/event?id=" + encodeURIComponent(ev.id), text: utc(ev.eventTime) });
-    link.addEventListener("click", () => { lastOpened = ev.id; });
-    tbody.append(el("tr", { "data-id": ev.id },
-      el("td", {}, link),
-      el("td", { text: ev.type || "" }),
-      el("td", { text: ev.action || "" }),
-      el("td", { title: idOf(ev.actor), text: short(idOf(ev.actor)) }),
-      el("td", { title: idOf(ev.object), text: short(idOf(ev.object)) })));
-  }
+  for (const ev of page.events) tbody.append(row(ev));
   const more = $("#events-more");
   more.hidden = !page.more;
   more.onclick = async () => {

@@ -7,11 +7,13 @@ import { token, setToken, APIError } from "./api.js";
 import * as events from "./events.js";
 import * as detail from "./detail.js";
 import * as overview from "./overview.js";
+import * as live from "./live.js";
 
 const views = {
   overview,
   events,
   event: detail,
+  live,
 };
 const fallback = "overview";
 
@@ -28,7 +30,10 @@ export async function route() {
   const r = parseHash() || { name: fallback, params: new URLSearchParams() };
   const view = views[r.name] ? r.name : fallback;
   const key = view + "?" + r.params;
-  if (current) scrolls.set(current.key, window.scrollY);
+  if (current) {
+    scrolls.set(current.key, window.scrollY);
+    views[current.name].hide?.(); // a view with a connection (live) closes it
+  }
   for (const s of document.querySelectorAll("section.view")) s.hidden = true;
   for (const a of document.querySelectorAll("header nav a")) {
     if (a.dataset.view === view) a.setAttribute("aria-current", "page");
