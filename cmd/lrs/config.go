@@ -117,6 +117,7 @@ func (c *config) serveFlags(fs *flag.FlagSet) {
 	c.Ops.flags(fs)
 	c.Stream.flags(fs)
 	c.Forward.flags(fs)
+	c.Forward.serveFlags(fs)
 	fs.DurationVar(&c.DBWait, "db-wait", 60*time.Second, "at start, how long to wait for PostgreSQL to be reachable, retrying with backoff (0: fail at once)")
 }
 

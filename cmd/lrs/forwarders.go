@@ -20,7 +20,9 @@ var forwardersSubcommands = []string{"add", "list", "show", "pause", "resume", "
 
 // forwardSettings configure forwarding in lrs serve and lrs forwarders.
 type forwardSettings struct {
-	Key string // seals credentials; empty: the database's own key
+	Key     string        // seals credentials; empty: the database's own key
+	Lease   time.Duration // how long a node delivers for a forwarder without renewing
+	Timeout time.Duration // for one request to a receiver
 }
 
 func (s *forwardSettings) flags(fs *flag.FlagSet) {
@@ -28,9 +30,22 @@ func (s *forwardSettings) flags(fs *flag.FlagSet) {
 		"empty: a random key kept in the database (docs/forwarding.md)")
 }
 
+// serveFlags are the delivery settings of lrs serve.
+func (s *forwardSettings) serveFlags(fs *flag.FlagSet) {
+	fs.DurationVar(&s.Lease, "forward-lease", forward.DefaultLease, "how long a node holds a forwarder's lease without renewing it: "+
+		"when a delivering node dies, another takes over within this time")
+	fs.DurationVar(&s.Timeout, "forward-timeout", forward.DefaultTimeout, "how long a forwarder waits for a receiver's answer to one batch")
+}
+
 func (s *forwardSettings) validate() error {
 	if s.Key != "" && len(s.Key) < 16 {
 		return errors.New("--forward-key (LRS_FORWARD_KEY) must be at least 16 characters")
+	}
+	if s.Lease != 0 && s.Lease < time.Second {
+		return errors.New("--forward-lease (LRS_FORWARD_LEASE) must be at least 1s")
+	}
+	if s.Timeout != 0 && s.Timeout < 100*time.Millisecond {
+		return errors.New("--forward-timeout (LRS_FORWARD_TIMEOUT) must be at least 100ms")
 	}
 	return nil
 }

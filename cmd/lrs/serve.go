@@ -110,8 +110,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	go func() { defer close(hubDone); hub.Run(serveCtx) }()
 	defer func() { stopServing(); <-hubDone }()
 
-	starter.Ready(srv) // before the banner: its curl line must work at once
 	base := baseURL(ln.Addr(), tlsConfig != nil)
+	// Forwarders are delivered by every node: one at a time each, by lease.
+	worker := forward.NewWorker(db, seal, forward.WorkerConfig{Sensor: base + cfg.CaliperPath, Lease: cfg.Forward.Lease, Timeout: cfg.Forward.Timeout}, log)
+	workerDone := make(chan struct{})
+	go func() { defer close(workerDone); worker.Run(serveCtx) }()
+	defer func() { stopServing(); <-workerDone }()
+
+	starter.Ready(srv) // before the banner: its curl line must work at once
 	if t.path != "" {
 		if err := firstStartKey(ctx, db, base, cfg.CaliperPath, stdout); err != nil {
 			stopServing()
