@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -90,8 +89,8 @@ func eventIDs(t *testing.T, base, token string) []string {
 	cursor := ""
 	for range 100 {
 		var page struct {
-			Events     []struct{ ID string } `json:"events"`
-			Cursor     string                `json:"cursor"`
+			Events []struct{ ID string } `json:"events"`
+			Cursor string                `json:"cursor"`
 		}
 		url := base + "/api/v1/events?ascending=true&limit=1000"
 		if cursor != "" {
@@ -295,7 +294,7 @@ func (h *hookReceiver) drain() {
 	}
 }
 
-func (h *hookReceiver) ids() []string    { h.drain(); return h.all }
+func (h *hookReceiver) ids() []string      { h.drain(); return h.all }
 func (h *hookReceiver) badSignatures() int { h.drain(); return h.nbad }
 
 // startLoopback serves h on a free loopback port until the test ends.
@@ -315,5 +314,3 @@ func startLoopback(t *testing.T, h http.Handler) string {
 	t.Fatal("loopback server did not start")
 	return ""
 }
-
-var _ = bytes.NewReader
