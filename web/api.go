@@ -114,7 +114,13 @@ func (s *Server) stats(c echo.Context) error {
 // cannot change, so a failure part-way aborts the connection: the client sees
 // a broken transfer, never a short file that looks complete.
 func (s *Server) export(c echo.Context) error {
-	format, f, err := query.PrepareExport(keyFrom(c).TenantID, c.QueryParams())
+	params := url.Values{}
+	for k, v := range c.QueryParams() {
+		if k != "ticket" { // authentication (streamAuth), not a filter
+			params[k] = v
+		}
+	}
+	format, f, err := query.PrepareExport(keyFrom(c).TenantID, params)
 	if err != nil {
 		return err
 	}

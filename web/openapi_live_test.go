@@ -229,6 +229,7 @@ func liveCalls(ls *liveServers) []liveCall {
 		liveCall{srv: "main", method: "POST", path: "/api/v1/stream/tickets", status: 401},
 		liveCall{srv: "main", method: "POST", path: "/api/v1/stream/tickets", token: w, status: 401},
 		liveCall{srv: "main", method: "GET", path: "/api/v1/stream?ticket=lrst_forged", status: 401},
+		liveCall{srv: "main", method: "GET", path: "/api/v1/export?ticket=lrst_forged", status: 401},
 		liveCall{srv: "limited", method: "POST", path: "/api/v1/stream/tickets", token: r, status: 429},
 		liveCall{srv: "down", method: "POST", path: "/api/v1/stream/tickets", token: r, status: 503})
 	for _, rd := range reads {

@@ -154,10 +154,12 @@ func NewServer(cfg Config, log *slog.Logger, d Deps) *Server {
 	get(api, "/envelopes/:id", s.getEnvelope)
 	get(api, "/entities", s.getEntity)
 	get(api, "/stats", s.stats)
-	get(api, "/export", s.export)
 	api.POST("/stream/tickets", s.streamTicket)
-	// The stream also takes a ticket instead of a token (EventSource).
+	// The stream and the export also take a ticket instead of a token: a
+	// browser opens them as URLs (EventSource, a download link), which
+	// cannot carry the Authorization header.
 	e.Match([]string{http.MethodGet, http.MethodHead}, "/api/v1/stream", s.stream, s.streamAuth)
+	e.Match([]string{http.MethodGet, http.MethodHead}, "/api/v1/export", s.export, s.streamAuth)
 	s.adminRoutes(e)
 	s.forwardRoutes(e)
 	s.echo = e

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -390,6 +391,25 @@ func TestStreamTicket(t *testing.T) {
 		}
 		if res := streamGet(t, base, "", "ticket=lrst_"+strings.Repeat("A", 55)); res.StatusCode != 401 {
 			t.Errorf("forged ticket: %d", res.StatusCode)
+		}
+		// The same ticket downloads the export (a browser's download link),
+		// in both formats, of the tenant's ten events only.
+		for format, lines := range map[string]int{"ndjson": 10, "csv": 11} {
+			res, err := http.Get(base + "/api/v1/export?format=" + format + "&ticket=" + ticket)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != 200 || res.Header.Get("Content-Disposition") != `attachment; filename="events.`+format+`"` {
+				t.Fatalf("export %s with a ticket: %d %q", format, res.StatusCode, res.Header.Get("Content-Disposition"))
+			}
+			if n := bytes.Count(body, []byte("\n")); n != lines || !bytes.Contains(body, []byte("urn:uuid:99999999")) {
+				t.Errorf("export %s with a ticket: %d lines, want %d: %.200s", format, n, lines, body)
+			}
+		}
+		if res, _ := rb.get(t, "", "/api/v1/export?ticket=lrst_"+strings.Repeat("A", 55)); res.StatusCode != 401 {
+			t.Errorf("export with a forged ticket: %d", res.StatusCode)
 		}
 		if res, _ := rb.get(t, "", "/api/v1/events?ticket="+ticket); res.StatusCode != 401 {
 			t.Errorf("ticket on /api/v1/events: %d", res.StatusCode)

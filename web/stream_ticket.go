@@ -18,7 +18,8 @@ import (
 )
 
 // Stream tickets let a browser's EventSource, which cannot send headers,
-// open GET /api/v1/stream?ticket=… without putting the API token in a URL
+// open GET /api/v1/stream?ticket=… (and a download link GET
+// /api/v1/export?ticket=…) without putting the API token in a URL
 // (where logs, proxies and browser history would keep it). A ticket is
 // short-lived and read-only: the key's id and tenant and an expiry, signed
 // with HMAC-SHA256 under a secret of the database (store StreamTicketKey),
@@ -136,7 +137,7 @@ func (s *Server) streamTicket(c echo.Context) error {
 	})
 }
 
-// streamAuth authenticates GET /api/v1/stream: by a ticket parameter when
+// streamAuth authenticates GET /api/v1/stream and /api/v1/export: by a ticket parameter when
 // the request has no Authorization header (EventSource), else as every
 // read endpoint.
 func (s *Server) streamAuth(next echo.HandlerFunc) echo.HandlerFunc {

@@ -312,6 +312,8 @@ func TestUIBrowser(t *testing.T) {
 		w.do(t, "7 days", chromedp.Click(css(`#view-overview [data-range="7"]`)), waitText("#ov-chart-title", "last 7 days, per hour"))
 	})
 
+	t.Run("Export", func(t *testing.T) { testExport(t, w) })
+
 	t.Run("PhoneWidth", func(t *testing.T) {
 		w.do(t, "narrow", chromedp.EmulateViewport(390, 844), chromedp.Navigate(w.base+"/ui/#/events"), waitText("#events-summary", "of 300"))
 		if js[bool](t, w, `document.documentElement.scrollWidth > window.innerWidth + 1`) {

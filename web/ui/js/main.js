@@ -8,12 +8,14 @@ import * as events from "./events.js";
 import * as detail from "./detail.js";
 import * as overview from "./overview.js";
 import * as live from "./live.js";
+import * as exporter from "./export.js";
 
 const views = {
   overview,
   events,
   event: detail,
   live,
+  export: exporter,
 };
 const fallback = "overview";
 
