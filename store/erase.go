@@ -78,10 +78,10 @@ type ErasureRecord struct {
 }
 
 // Sweep sizes: rows of events (by seq) or envelopes (by id) read per
-// transaction, and actor sketches rebuilt per transaction.
+// transaction, and days whose actor sketches are rebuilt per transaction.
 const (
-	sweepRows     = 20000
-	sweepSketches = 16
+	sweepRows       = 20000
+	sweepSketchDays = 4
 )
 
 // errDryRun rolls back a dry run's transaction; the counts are kept.

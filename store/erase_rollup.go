@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/lrs-dev/lrs/internal/hll"
@@ -81,11 +82,80 @@ func decodeSketches(text []byte) ([]sketchKey, error) {
 	return keys, nil
 }
 
-// remainingSketches encodes keys after the first n.
-func remainingSketches(keys []sketchKey, n int) string {
-	rest := map[sketchKey]bool{}
-	for _, k := range keys[min(n, len(keys)):] {
-		rest[k] = true
+// sketchDay is one day's actor sketches to rebuild: the tenant's whole one
+// and some courses'. The sweep rebuilds a day's sketches from one read of
+// its distinct (course, actor) pairs, however many courses it names (one
+// query per sketch read the day's events once for each of them).
+type sketchDay struct {
+	day     time.Time
+	whole   bool
+	courses []string
+}
+
+// nextSketchDays splits keys into the oldest n days to rebuild now and the
+// keys of the rest.
+func nextSketchDays(keys []sketchKey, n int) ([]sketchDay, []sketchKey) {
+	byDay := map[time.Time]*sketchDay{}
+	for _, k := range keys {
+		d := byDay[k.bucket]
+		if d == nil {
+			d = &sketchDay{day: k.bucket}
+			byDay[k.bucket] = d
+		}
+		if k.course == "" {
+			d.whole = true
+		} else {
+			d.courses = append(d.courses, k.course)
+		}
 	}
-	return encodeSketches(rest)
+	days := make([]sketchDay, 0, len(byDay))
+	for _, d := range byDay {
+		slices.Sort(d.courses)
+		days = append(days, *d)
+	}
+	slices.SortFunc(days, func(a, b sketchDay) int { return a.day.Compare(b.day) })
+	n = min(n, len(days))
+	var rest []sketchKey
+	for _, d := range days[n:] {
+		rest = append(rest, d.keys()...)
+	}
+	return days[:n], rest
+}
+
+// keys lists the day's sketches.
+func (d sketchDay) keys() []sketchKey {
+	var out []sketchKey
+	if d.whole {
+		out = append(out, sketchKey{d.day, ""})
+	}
+	for _, c := range d.courses {
+		out = append(out, sketchKey{d.day, c})
+	}
+	return out
+}
+
+// sketches builds the day's sketches from its actors by course ("" for
+// events without one); nil for a sketch left without actors.
+func (d sketchDay) sketches(actorsByCourse map[string][]string) map[sketchKey]*hll.Sketch {
+	out := map[sketchKey]*hll.Sketch{}
+	if d.whole {
+		var all []string
+		for _, actors := range actorsByCourse {
+			all = append(all, actors...)
+		}
+		out[sketchKey{d.day, ""}] = sketchOf(all)
+	}
+	for _, c := range d.courses {
+		out[sketchKey{d.day, c}] = sketchOf(actorsByCourse[c])
+	}
+	return out
+}
+
+// encodeSketchKeys is the sweep row's list of keys.
+func encodeSketchKeys(keys []sketchKey) string {
+	set := make(map[sketchKey]bool, len(keys))
+	for _, k := range keys {
+		set[k] = true
+	}
+	return encodeSketches(set)
 }

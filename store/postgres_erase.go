@@ -308,37 +308,43 @@ WHERE r.tenant_id = $1 AND r.bucket = d.bucket AND r.action = d.action AND r.typ
 	return nil
 }
 
-// pgRebuildSketches rebuilds actor sketches from the events the roll-ups
-// hold (those up to pos).
-func pgRebuildSketches(ctx context.Context, tx pgx.Tx, tenant int64, pos Position, keys []sketchKey) error {
-	for _, k := range keys {
+// pgRebuildSketches rebuilds the days' actor sketches from the events the
+// roll-ups hold (those up to pos), one read of each day.
+func pgRebuildSketches(ctx context.Context, tx pgx.Tx, tenant int64, pos Position, days []sketchDay) error {
+	for _, d := range days {
 		c := &conditions{d: postgres}
 		c.add("tenant_id = " + c.arg(tenant))
-		c.add("event_time >= " + c.time(k.bucket))
-		c.add("event_time < " + c.time(k.bucket.Add(24*time.Hour)))
+		c.add("event_time >= " + c.time(d.day))
+		c.add("event_time < " + c.time(d.day.Add(24*time.Hour)))
 		c.add("actor_id IS NOT NULL")
 		c.add("(tx, seq) <= (" + c.arg(strconv.FormatUint(pos.Tx, 10)) + "::text::xid8, " + c.arg(pos.Seq) + ")")
-		if k.course != "" {
-			c.add("group_id = " + c.arg(k.course))
+		if !d.whole {
+			c.add("group_id = ANY(" + c.arg(d.courses) + ")")
 		}
-		rows, err := tx.Query(ctx, `SELECT DISTINCT actor_id FROM events WHERE `+c.sql(), c.args...)
+		rows, err := tx.Query(ctx, `SELECT DISTINCT coalesce(group_id, ''), actor_id FROM events WHERE `+c.sql(), c.args...)
 		if err != nil {
-			return fmt.Errorf("rebuild sketch: %w", err)
+			return fmt.Errorf("rebuild sketches: %w", err)
 		}
-		actors, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			return fmt.Errorf("rebuild sketch: %w", err)
+		byCourse := map[string][]string{}
+		var course, actor string
+		if _, err := pgx.ForEachRow(rows, []any{&course, &actor}, func() error {
+			byCourse[course] = append(byCourse[course], actor)
+			return nil
+		}); err != nil {
+			return fmt.Errorf("rebuild sketches: %w", err)
 		}
-		if sk := sketchOf(actors); sk != nil {
-			b, _ := sk.MarshalBinary()
-			_, err = tx.Exec(ctx, `
+		for k, sk := range d.sketches(byCourse) {
+			if sk != nil {
+				b, _ := sk.MarshalBinary()
+				_, err = tx.Exec(ctx, `
 INSERT INTO rollup_actors (tenant_id, bucket, course, sketch) VALUES ($1, $2, $3, $4)
 ON CONFLICT (tenant_id, course, bucket) DO UPDATE SET sketch = excluded.sketch`, tenant, k.bucket, k.course, b)
-		} else {
-			_, err = tx.Exec(ctx, `DELETE FROM rollup_actors WHERE tenant_id = $1 AND course = $2 AND bucket = $3`, tenant, k.course, k.bucket)
-		}
-		if err != nil {
-			return fmt.Errorf("rebuild sketch: %w", err)
+			} else {
+				_, err = tx.Exec(ctx, `DELETE FROM rollup_actors WHERE tenant_id = $1 AND course = $2 AND bucket = $3`, tenant, k.course, k.bucket)
+			}
+			if err != nil {
+				return fmt.Errorf("rebuild sketches: %w", err)
+			}
 		}
 	}
 	return nil

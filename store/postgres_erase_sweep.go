@@ -39,11 +39,11 @@ FROM erasure_sweeps ORDER BY erasure_id LIMIT 1 FOR UPDATE SKIP LOCKED`).Scan(&w
 			if err != nil {
 				return err
 			}
-			n := min(sweepSketches, len(w.sketches))
-			if err := pgRebuildSketches(ctx, tx, w.tenant, pos, w.sketches[:n]); err != nil {
+			days, rest := nextSketchDays(w.sketches, sweepSketchDays)
+			if err := pgRebuildSketches(ctx, tx, w.tenant, pos, days); err != nil {
 				return err
 			}
-			_, err = tx.Exec(ctx, `UPDATE erasure_sweeps SET sketches = $2 WHERE erasure_id = $1`, w.erasure, remainingSketches(w.sketches, n))
+			_, err = tx.Exec(ctx, `UPDATE erasure_sweeps SET sketches = $2 WHERE erasure_id = $1`, w.erasure, encodeSketchKeys(rest))
 			return err
 		case w.eventsAt < w.eventsThrough:
 			upTo := min(w.eventsAt+sweepRows, w.eventsThrough)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -307,44 +308,54 @@ WHERE tenant_id = ? AND bucket = ? AND action = ? AND type = ? AND profile = ?`,
 	return nil
 }
 
-// sqliteRebuildSketches rebuilds actor sketches from the events the
-// roll-ups hold (those up to pos).
-func sqliteRebuildSketches(ctx context.Context, tx *sql.Tx, tenant int64, pos Position, keys []sketchKey) error {
-	for _, k := range keys {
-		query := `SELECT DISTINCT actor_id FROM events
-WHERE tenant_id = ? AND event_time >= ? AND event_time < ? AND actor_id IS NOT NULL AND seq <= ?`
-		args := []any{tenant, micros(k.bucket), micros(k.bucket.Add(24 * time.Hour)), pos.Seq}
-		if k.course != "" {
-			query += ` AND group_id = ?`
-			args = append(args, k.course)
-		}
-		rows, err := tx.QueryContext(ctx, query, args...)
+// sqliteRebuildSketches rebuilds the days' actor sketches from the events
+// the roll-ups hold (those up to pos), one read of each day.
+func sqliteRebuildSketches(ctx context.Context, tx *sql.Tx, tenant int64, pos Position, days []sketchDay) error {
+	for _, d := range days {
+		byCourse, err := sqliteDayActors(ctx, tx, tenant, pos, d)
 		if err != nil {
-			return fmt.Errorf("rebuild sketch: %w", err)
+			return fmt.Errorf("rebuild sketches: %w", err)
 		}
-		var actors []string
-		for rows.Next() {
-			var a string
-			if err := rows.Scan(&a); err != nil {
-				rows.Close()
-				return fmt.Errorf("rebuild sketch: %w", err)
-			}
-			actors = append(actors, a)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("rebuild sketch: %w", err)
-		}
-		if sk := sketchOf(actors); sk != nil {
-			b, _ := sk.MarshalBinary()
-			_, err = tx.ExecContext(ctx, `INSERT INTO rollup_actors (tenant_id, bucket, course, sketch) VALUES (?, ?, ?, ?)
+		for k, sk := range d.sketches(byCourse) {
+			if sk != nil {
+				b, _ := sk.MarshalBinary()
+				_, err = tx.ExecContext(ctx, `INSERT INTO rollup_actors (tenant_id, bucket, course, sketch) VALUES (?, ?, ?, ?)
 ON CONFLICT (tenant_id, course, bucket) DO UPDATE SET sketch = excluded.sketch`, tenant, micros(k.bucket), k.course, b)
-		} else {
-			_, err = tx.ExecContext(ctx, `DELETE FROM rollup_actors WHERE tenant_id = ? AND course = ? AND bucket = ?`, tenant, k.course, micros(k.bucket))
-		}
-		if err != nil {
-			return fmt.Errorf("rebuild sketch: %w", err)
+			} else {
+				_, err = tx.ExecContext(ctx, `DELETE FROM rollup_actors WHERE tenant_id = ? AND course = ? AND bucket = ?`, tenant, k.course, micros(k.bucket))
+			}
+			if err != nil {
+				return fmt.Errorf("rebuild sketches: %w", err)
+			}
 		}
 	}
 	return nil
+}
+
+// sqliteDayActors reads a day's distinct actors by course ("" for events
+// without one), of the day's courses only when it needs no whole sketch.
+func sqliteDayActors(ctx context.Context, tx *sql.Tx, tenant int64, pos Position, d sketchDay) (map[string][]string, error) {
+	query := `SELECT DISTINCT coalesce(group_id, ''), actor_id FROM events
+WHERE tenant_id = ? AND event_time >= ? AND event_time < ? AND actor_id IS NOT NULL AND seq <= ?`
+	args := []any{tenant, micros(d.day), micros(d.day.Add(24 * time.Hour)), pos.Seq}
+	if !d.whole {
+		query += ` AND group_id IN (?` + strings.Repeat(", ?", len(d.courses)-1) + `)`
+		for _, c := range d.courses {
+			args = append(args, c)
+		}
+	}
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	byCourse := map[string][]string{}
+	for rows.Next() {
+		var course, actor string
+		if err := rows.Scan(&course, &actor); err != nil {
+			return nil, err
+		}
+		byCourse[course] = append(byCourse[course], actor)
+	}
+	return byCourse, rows.Err()
 }

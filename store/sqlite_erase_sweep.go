@@ -36,11 +36,11 @@ FROM erasure_sweeps ORDER BY erasure_id LIMIT 1`).Scan(&w.erasure, &w.tenant, &w
 			if err != nil {
 				return err
 			}
-			n := min(sweepSketches, len(w.sketches))
-			if err := sqliteRebuildSketches(ctx, tx, w.tenant, pos, w.sketches[:n]); err != nil {
+			days, rest := nextSketchDays(w.sketches, sweepSketchDays)
+			if err := sqliteRebuildSketches(ctx, tx, w.tenant, pos, days); err != nil {
 				return err
 			}
-			_, err = tx.ExecContext(ctx, `UPDATE erasure_sweeps SET sketches = ? WHERE erasure_id = ?`, remainingSketches(w.sketches, n), w.erasure)
+			_, err = tx.ExecContext(ctx, `UPDATE erasure_sweeps SET sketches = ? WHERE erasure_id = ?`, encodeSketchKeys(rest), w.erasure)
 			return err
 		case w.eventsAt < w.eventsThrough:
 			upTo := min(w.eventsAt+sweepRows, w.eventsThrough)

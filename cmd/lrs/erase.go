@@ -105,15 +105,22 @@ func runErase(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("erase: no tenant %q ('lrs tenants list' lists them)", tenant)
 	}
 	for _, iri := range targets {
+		start := time.Now()
 		res, err := db.EraseActor(ctx, store.EraseRequest{TenantID: tenantID, Actor: iri, DryRun: dryRun})
 		if err != nil {
 			return fmt.Errorf("erase %s: %w", iri, err)
 		}
+		first := time.Since(start)
 		verb := "erased"
 		if dryRun {
 			verb = "dry run (what the first step would do; the sweep is not counted), nothing changed for"
-		} else if res, err = sweepErasure(ctx, db, tenantID, res.ID); err != nil {
-			return fmt.Errorf("erase %s: the first step is done (erasure %d); its sweep: %w — lrs serve, or lrs erase again, finishes it", iri, res.ID, err)
+			fmt.Fprintf(stderr, "counted in %s\n", first.Round(time.Millisecond))
+		} else {
+			if res, err = sweepErasure(ctx, db, tenantID, res.ID); err != nil {
+				return fmt.Errorf("erase %s: the first step is done (erasure %d); its sweep: %w — lrs serve, or lrs erase again, finishes it", iri, res.ID, err)
+			}
+			fmt.Fprintf(stderr, "first step (indexed occurrences) %s, sweep of the rest %s\n",
+				first.Round(time.Millisecond), (time.Since(start) - first).Round(time.Millisecond))
 		}
 		fmt.Fprintf(stdout, "%s %s in tenant %q: events %d deleted, %d redacted; entities %d deleted, %d redacted; envelopes %d deleted, %d redacted; audit subject %s\n",
 			verb, iri, tenant, res.EventsDeleted, res.EventsRedacted, res.EntitiesDeleted, res.EntitiesRedacted,
