@@ -199,6 +199,9 @@ func (c *config) level() (slog.Level, error) {
 // byteSize is a flag value in bytes that also takes KiB, MiB and GiB (and KB, MB, GB as powers of 1024).
 type byteSize int64
 
+// placeholder names the value in help.
+func (byteSize) placeholder() string { return "SIZE" }
+
 // String is the size for people: "5 MiB", "1536 KiB", "100 B"; Set reads it back.
 func (b *byteSize) String() string {
 	n := int64(*b)

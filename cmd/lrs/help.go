@@ -64,10 +64,10 @@ func printHelp(w io.Writer, fs *flag.FlagSet) {
 		switch {
 		case isBool(f):
 			placeholder = ""
-		case placeholder == "value":
-			placeholder = "SIZE" // byteSize
-			if _, ok := f.Value.(*optionalRate); ok {
-				placeholder = "EVENTS_PER_S"
+		case placeholder == "value": // a flag.Var without a `NAME` in its usage
+			placeholder = "VALUE"
+			if p, ok := f.Value.(interface{ placeholder() string }); ok {
+				placeholder = p.placeholder()
 			}
 		default:
 			placeholder = strings.ToUpper(placeholder)

@@ -31,3 +31,26 @@ func TestHelpDefaultsAreHuman(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpNamesValues: every flag's value is named for what it holds, never
+// a bare VALUE (erase --actor and --edx-user said SIZE, as if sizes).
+func TestHelpNamesValues(t *testing.T) {
+	for name := range synopses {
+		_, help, _ := runErr(env(nil), append(strings.Fields(name), "-h")...)
+		for _, line := range strings.Split(help, "\n") {
+			f := strings.Fields(line)
+			if !strings.HasPrefix(line, "  --") || len(f) < 3 {
+				continue
+			}
+			if f[1] == "VALUE" {
+				t.Errorf("lrs %s: %s names its value VALUE", name, f[0])
+			}
+		}
+	}
+	_, help, _ := runErr(env(nil), "erase", "-h")
+	for _, want := range []string{"--actor IRI ", "--edx-user ID_OR_USERNAME "} {
+		if !strings.Contains(help, want) {
+			t.Errorf("erase help lacks %q:\n%s", want, help)
+		}
+	}
+}

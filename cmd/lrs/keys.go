@@ -141,6 +141,9 @@ type optionalRate struct {
 	set bool
 }
 
+// placeholder names the value in help.
+func (*optionalRate) placeholder() string { return "EVENTS_PER_S" }
+
 func (r *optionalRate) String() string {
 	if !r.set {
 		return ""
