@@ -178,7 +178,10 @@ func (d *delivery) next(ctx context.Context) ([]store.StoredEvent, store.Positio
 				return nil, store.Position{}, err
 			}
 		}
-		if err := d.wait(ctx, until); err != nil {
+		if err := d.replays(ctx); err != nil { // asked while nothing new comes
+			return nil, store.Position{}, err
+		}
+		if err := d.wait(ctx, minTime(until, d.replayAt)); err != nil {
 			return nil, store.Position{}, err
 		}
 		if len(page) > 0 {

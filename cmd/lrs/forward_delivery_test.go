@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -119,7 +120,7 @@ func waitFor(t *testing.T, within time.Duration, what string, cond func() bool, 
 			return
 		}
 	}
-	t.Fatalf("not within %v: %s %s", within, what, fmt.Sprintf("%+v", show...))
+	t.Fatalf("not within %v: %s %s", within, what, fmt.Sprintf(strings.Repeat("%+v ", len(show)), show...))
 }
 
 // newKey creates a key of tenant with scopes in the store at db and returns its token.
@@ -313,4 +314,143 @@ func startLoopback(t *testing.T, h http.Handler) string {
 	}
 	t.Fatal("loopback server did not start")
 	return ""
+}
+
+// flakyReceiver is a Caliper receiver over loopback that fails on a
+// script: two 503s, a 429 with Retry-After, an answer slower than the
+// forwarder's timeout, a slow one; and refuses (400) any envelope holding
+// the poison event until told to accept it.
+type flakyReceiver struct {
+	mu       sync.Mutex
+	n        int
+	poison   string
+	accept   bool
+	received []string
+	statuses map[int]int
+}
+
+func (f *flakyReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	f.mu.Lock()
+	f.n++
+	n, accept := f.n, f.accept
+	f.mu.Unlock()
+	status := func(s int) {
+		f.mu.Lock()
+		f.statuses[s]++
+		f.mu.Unlock()
+	}
+	switch n {
+	case 1, 2:
+		status(503)
+		http.Error(w, "down for a moment", http.StatusServiceUnavailable)
+		return
+	case 3:
+		status(429)
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "slow down", http.StatusTooManyRequests)
+		return
+	case 4:
+		time.Sleep(700 * time.Millisecond) // past the forwarder's timeout: it gives up, the events are stored anyway
+	case 5:
+		time.Sleep(150 * time.Millisecond)
+	}
+	var env struct {
+		Sensor, DataVersion string
+		Data                []struct{ ID string }
+	}
+	if err := json.Unmarshal(body, &env); err != nil || env.Sensor == "" || env.DataVersion == "" || r.Header.Get("Authorization") != "Bearer recv-token" {
+		status(422)
+		http.Error(w, "not an envelope with a token", http.StatusUnprocessableEntity)
+		return
+	}
+	var ids []string
+	for _, e := range env.Data {
+		id := strings.TrimPrefix(e.ID, "urn:uuid:")
+		if id == f.poison && !accept {
+			status(400)
+			http.Error(w, "poison refused: "+id, http.StatusBadRequest)
+			return
+		}
+		ids = append(ids, id)
+	}
+	f.mu.Lock()
+	for _, id := range ids {
+		if !slices.Contains(f.received, id) { // dedupe by id, as lrs does
+			f.received = append(f.received, id)
+		}
+	}
+	f.mu.Unlock()
+	status(200)
+}
+
+func (f *flakyReceiver) got() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.received)
+}
+
+type deadLetterView struct {
+	ID       int64
+	Events   int
+	Status   int
+	Response string
+	State    string
+}
+
+// TestForwardFlakyReceiver: against 503s, a 429 with Retry-After, a
+// timeout, a slow answer and one refused event inside a batch, a forwarder
+// ends with every other event delivered once in stored order and the
+// refused one parked as a dead letter with the receiver's status and body;
+// replayed once the receiver takes it, it is delivered. Both stores.
+func TestForwardFlakyReceiver(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		db := storetest.URL(t, kind)
+		token := newKey(t, db, "uni", "write,read")
+		admin := newKey(t, db, "uni", "admin")
+		base := startServer(t, env(map[string]string{"LRS_DATABASE_URL": db, "LRS_FORWARD_LEASE": "3s", "LRS_FORWARD_TIMEOUT": "300ms"}))
+		ids := postFwd(t, base, token, "Viewed", 100)
+		recv := &flakyReceiver{poison: ids[37], statuses: map[int]int{}}
+		url := startLoopback(t, recv)
+		id := addForwarder(t, db, "--tenant", "uni", "--url", url+"/caliper", "--kind", "caliper", "--token", "recv-token",
+			"--from", "beginning", "--batch", "20", "--max-wait", "50ms")
+		want := slices.Delete(slices.Clone(ids), 37, 38)
+		waitFor(t, 60*time.Second, "every event but the refused one delivered", func() bool { return len(recv.got()) >= len(want) })
+		if got := recv.got(); !slices.Equal(got, want) {
+			t.Fatalf("receiver got %d events, want the %d others in stored order", len(got), len(want))
+		}
+		var v fwdView
+		waitFor(t, 10*time.Second, "status: delivered, one dead letter", func() bool {
+			apiJSON(t, "GET", base+"/api/v1/forwarders/"+id, admin, "", &v)
+			return v.Status.Delivered == int64(len(want)) && v.Status.DeadLetters == 1 && v.Status.EventsBehind == 0
+		}, &v)
+		if !strings.Contains(v.Status.LastError, "503") && !strings.Contains(v.Status.LastError, "429") && !strings.Contains(v.Status.LastError, "no answer") {
+			t.Errorf("lastError %q names none of the failures", v.Status.LastError)
+		}
+		var page struct{ DeadLetters []deadLetterView }
+		apiJSON(t, "GET", base+"/api/v1/forwarders/"+id+"/dead-letters", admin, "", &page)
+		dls := page.DeadLetters
+		if len(dls) != 1 || dls[0].Events != 1 || dls[0].Status != 400 || !strings.Contains(dls[0].Response, "poison refused: "+ids[37]) || dls[0].State != "parked" {
+			t.Fatalf("dead letters %+v, want the poison event parked with the 400 and its body", dls)
+		}
+		recv.mu.Lock()
+		t.Logf("receiver answers %v", recv.statuses)
+		if recv.statuses[503] != 2 || recv.statuses[429] != 1 {
+			t.Errorf("answers %v: the script did not run", recv.statuses)
+		}
+		recv.accept = true
+		recv.mu.Unlock()
+		if status := apiJSON(t, "POST", fmt.Sprintf("%s/api/v1/forwarders/%s/dead-letters/%d/replay", base, id, dls[0].ID), admin, "", nil); status != 202 {
+			t.Fatalf("replay: %d", status)
+		}
+		waitFor(t, 20*time.Second, "the replayed event delivered", func() bool {
+			page.DeadLetters = nil
+			apiJSON(t, "GET", base+"/api/v1/forwarders/"+id+"/dead-letters", admin, "", &page)
+			dls = page.DeadLetters
+			return len(dls) == 1 && dls[0].State == "replayed"
+		}, &dls)
+		if got := recv.got(); len(got) != len(ids) || got[len(got)-1] != ids[37] {
+			t.Fatalf("after the replay the receiver holds %d events, the last %s; want %d, the last %s", len(got), got[len(got)-1], len(ids), ids[37])
+		}
+	})
 }
