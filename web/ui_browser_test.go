@@ -312,6 +312,7 @@ func TestUIBrowser(t *testing.T) {
 		w.do(t, "7 days", chromedp.Click(css(`#view-overview [data-range="7"]`)), waitText("#ov-chart-title", "last 7 days, per hour"))
 	})
 
+	t.Run("Course", func(t *testing.T) { testCourse(t, w) })
 	t.Run("Export", func(t *testing.T) { testExport(t, w) })
 
 	t.Run("PhoneWidth", func(t *testing.T) {

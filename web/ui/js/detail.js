@@ -37,6 +37,7 @@ export async function show(params) {
   if (actor) links.append(el("a", { href: "#/events?" + query({ actor }), text: "Events of this actor" }));
   if (object) links.append(el("a", { href: "#/events?" + query({ object }), text: "Events on this object" }));
   if (course) links.append(el("a", { href: "#/events?" + query({ course }), text: "Events of this course" }));
+  if (course) links.append(el("a", { href: "#/course?" + query({ id: course }), text: "Course view" }));
   const envelope = /<([^>]+)>;\s*rel="envelope"/.exec(res.headers.get("Link") || "");
   if (envelope) {
     const b = el("button", { type: "button", class: "secondary", text: "Show its envelope" });

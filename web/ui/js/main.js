@@ -9,6 +9,7 @@ import * as detail from "./detail.js";
 import * as overview from "./overview.js";
 import * as live from "./live.js";
 import * as exporter from "./export.js";
+import * as course from "./course.js";
 
 const views = {
   overview,
@@ -16,6 +17,7 @@ const views = {
   event: detail,
   live,
   export: exporter,
+  course,
 };
 const fallback = "overview";
 

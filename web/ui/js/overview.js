@@ -86,7 +86,7 @@ async function top(by, title) {
   for (const g of rows) {
     const key = g[by];
     const label = key === null ? el("span", { class: "muted", text: "(none)" })
-      : el("a", { href: "#/events?" + query({ [by]: key }), title: key, text: short(key, 60) });
+      : el("a", { href: by === "course" ? "#/course?" + query({ id: key }) : "#/events?" + query({ [by]: key }), title: key, text: short(key, 60) });
     const bar = el("span", { class: "bar" });
     bar.style.width = (100 * g.count / max).toFixed(1) + "%";
     list.append(el("li", {}, label, el("span", { class: "num", text: num(g.count) }), bar));
